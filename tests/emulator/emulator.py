@@ -1,0 +1,174 @@
+"""The emulated control plane: both API servers, their controllers, and the test-control endpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+
+import yaml
+
+from . import errors, tls
+from .faults import FaultInjector, FaultSpecError
+from .host import DeploymentController, serve_pod_logs
+from .logs import LogBook
+from .rbac import Identity
+from .requestlog import RequestLog
+from .resources import HOST_TYPES, KARMADA_APISERVER_TYPES, ResourceRegistry
+from .server import ApiServer, Response, bind_server, serve_in_thread
+from .store import Store
+
+KARMADA = "karmada-apiserver"
+HOST = "karmada-host"
+
+
+class Emulator:
+    def __init__(self, workdir, listen="127.0.0.1", ports=None, rollout_step_seconds=0.2):
+        self.workdir = workdir
+        self.listen = listen
+        self.ports = ports or {}
+        self.faults = FaultInjector()
+        self.requests = RequestLog()
+        self.logbook = LogBook()
+        self.control_token = secrets.token_hex(16)
+        self.stores = {KARMADA: Store(KARMADA), HOST: Store(HOST)}
+        self.registries = {KARMADA: ResourceRegistry(KARMADA_APISERVER_TYPES), HOST: ResourceRegistry(HOST_TYPES)}
+        self.apis = {name: ApiServer(name, self.registries[name], self.stores[name], self) for name in self.stores}
+        self.tokens = {name: {} for name in self.stores}
+        self.admin_tokens = {}
+        for name, user in ((KARMADA, "karmada-admin"), (HOST, "kubernetes-admin")):
+            token = secrets.token_hex(16)
+            self.tokens[name][token] = Identity(user, ("system:masters",))
+            self.admin_tokens[name] = token
+        self.deployments = DeploymentController(self.stores[HOST], self.logbook, rollout_step_seconds)
+        serve_pod_logs(self.apis[HOST], self.logbook)
+        self.api_handlers = []
+        self._servers = {}
+        self._stop = threading.Event()
+        self.scenario = None
+
+    # -- identities ----------------------------------------------------------------------------------
+    def add_token(self, server, user, groups=(), token=None):
+        """Issue a bearer token for an identity on one server (or both with server='*')."""
+        token = token or secrets.token_hex(16)
+        for name in (self.stores if server == "*" else [server]):
+            self.tokens[name][token] = Identity(user, tuple(groups))
+        return token
+
+    def identity_for(self, server, token):
+        return self.tokens[server].get(token) if token else None
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def start(self):
+        os.makedirs(self.workdir, exist_ok=True)
+        ca_pem, cert_pem, key_pem = tls.generate()
+        paths = {"ca": os.path.join(self.workdir, "ca.crt"), "cert": os.path.join(self.workdir, "server.crt"),
+                 "key": os.path.join(self.workdir, "server.key")}
+        for key, data in (("ca", ca_pem), ("cert", cert_pem), ("key", key_pem)):
+            _write_private(paths[key], data)
+        self.ca_pem = ca_pem
+        self.ca_file = paths["ca"]
+        context = tls.server_context(paths["cert"], paths["key"])
+        for name, api in self.apis.items():
+            server = bind_server(self.listen, int(self.ports.get(name) or 0), api, context)
+            self._servers[name] = server
+            serve_in_thread(server)
+        self.deployments.start()
+        threading.Thread(target=self._namespace_lifecycle, name="namespace-controller", daemon=True).start()
+
+    def _namespace_lifecycle(self):
+        namespaced = {name: [t for t in reg.types if t.namespaced] for name, reg in self.registries.items()}
+        while not self._stop.wait(0.2):
+            for name, store in self.stores.items():
+                store.finish_namespace_deletions(namespaced[name])
+
+    def stop(self):
+        self._stop.set()
+        self.deployments.controller.stop()
+        for api in self.apis.values():
+            api.stopping.set()
+        for server in self._servers.values():
+            server.shutdown()
+            server.server_close()
+
+    def url(self, server):
+        return f"https://{self.apis[server].address}"
+
+    # -- files clients read ---------------------------------------------------------------------------
+    def kubeconfig(self):
+        import base64
+        ca = base64.b64encode(self.ca_pem).decode()
+        users = {KARMADA: "karmada-admin", HOST: "karmada-host-admin"}
+        return {
+            "apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": KARMADA,
+            "clusters": [{"name": name, "cluster": {"server": self.url(name), "certificate-authority-data": ca}}
+                         for name in (KARMADA, HOST)],
+            "users": [{"name": users[name], "user": {"token": self.admin_tokens[name]}} for name in (KARMADA, HOST)],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": users[name]}}
+                         for name in (KARMADA, HOST)],
+        }
+
+    def endpoints(self):
+        return {
+            "pid": os.getpid(),
+            "scenario": self.scenario,
+            "kubeconfig": os.path.join(self.workdir, "kubeconfig"),
+            "ca_file": self.ca_file,
+            "control_token": self.control_token,
+            "karmada_apiserver": {"url": self.url(KARMADA), "context": KARMADA, "token": self.admin_tokens[KARMADA]},
+            "host": {"url": self.url(HOST), "context": HOST, "token": self.admin_tokens[HOST]},
+            "tokens": {name: {ident.user: tok for tok, ident in self.tokens[name].items()} for name in self.tokens},
+        }
+
+    def write_files(self):
+        _write_private(os.path.join(self.workdir, "kubeconfig"),
+                       yaml.safe_dump(self.kubeconfig(), sort_keys=False).encode())
+        _write_private(os.path.join(self.workdir, "endpoints.json"),
+                       json.dumps(self.endpoints(), indent=2).encode())
+
+    # -- test control API (/_emulator/...) ----------------------------------------------------------------
+    def admin(self, api, request):
+        header = request.headers.get("authorization", "")
+        if header != f"Bearer {self.control_token}":
+            raise errors.unauthorized()
+        what = request.path[len("/_emulator/"):].strip("/")
+        for handler in self.api_handlers:
+            response = handler(api, what, request)
+            if response is not None:
+                return response
+        if what == "requests":
+            if request.method == "DELETE":
+                self.requests.clear()
+                return Response(body={"cleared": True})
+            items, next_seq = self.requests.entries(int(request.param("since", "0") or 0))
+            return Response(body={"items": items, "next": next_seq})
+        if what == "faults":
+            if request.method == "DELETE":
+                self.faults.clear()
+                return Response(body={"faults": []})
+            if request.method == "POST":
+                specs = request.json_body()
+                try:
+                    for spec in specs if isinstance(specs, list) else [specs]:
+                        self.faults.add(spec)
+                except (FaultSpecError, TypeError) as exc:
+                    raise errors.bad_request(str(exc)) from None
+            return Response(body={"faults": self.faults.list()})
+        if what == "compact" and request.method == "POST":
+            for store in self.stores.values():
+                store.compact()
+            return Response(body={"compacted": True})
+        if what == "state":
+            return Response(body={name: {t.plural: store.count(t) for t in self.registries[name].types
+                                         if store.count(t)} for name, store in self.stores.items()})
+        raise errors.ApiError(404, "NotFound", f"no emulator control endpoint {what!r}", {})
+
+
+def _write_private(path, data):
+    """Write atomically with mode 0600: a reader never sees a half-written kubeconfig."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)

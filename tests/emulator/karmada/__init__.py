@@ -1,0 +1,1 @@
+"""Models of Karmada's own behaviour: naming, logging, controllers."""
