@@ -41,6 +41,8 @@ class Emulator:
             token = secrets.token_hex(16)
             self.tokens[name][token] = Identity(user, ("system:masters",))
             self.admin_tokens[name] = token
+        # An authenticated identity with no RBAC at all, for tests of "forbidden" paths.
+        self.add_token("*", "karmada-viewer", ())
         self.deployments = DeploymentController(self.stores[HOST], self.logbook, rollout_step_seconds)
         serve_pod_logs(self.apis[HOST], self.logbook)
         self.api_handlers = []
