@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-UTC = _dt.timezone.utc
+UTC = _dt.UTC
 
 
 def now():
@@ -34,7 +34,7 @@ def parse(text):
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
     if "." in value:
-        head, _, rest = value.partition(".")
+        head, rest = value.split(".", 1)
         digits = "".join(ch for ch in rest if ch.isdigit())
         zone = rest[len(digits):]
         value = f"{head}.{(digits + '000000')[:6]}{zone}"

@@ -126,8 +126,7 @@ class ApiServer:
             groups = tuple(request.headers.get_all("impersonate-group"))
             for verb_target in [("users", user)] + [("groups", g) for g in groups]:
                 attrs = Attributes("impersonate", "", verb_target[0], "", "", verb_target[1])
-                allowed, _ = authorize(self.store, identity, attrs)
-                if not allowed:
+                if not authorize(self.store, identity, attrs)[0]:
                     raise errors.ApiError(403, "Forbidden", f'{verb_target[0]} "{verb_target[1]}" is forbidden: '
                                           f'User "{identity.user}" cannot impersonate resource "{verb_target[0]}" '
                                           'in API group "" at the cluster scope', {})
@@ -140,8 +139,7 @@ class ApiServer:
         else:
             attrs = Attributes(request.verb, request.rtype.group, request.rtype.plural, request.subresource,
                                request.namespace, request.name)
-        allowed, _ = authorize(self.store, request.identity, attrs)
-        if allowed:
+        if authorize(self.store, request.identity, attrs)[0]:
             return
         if request.rtype is None:
             raise errors.forbidden_path(request.identity.user, request.verb, request.path)
@@ -261,7 +259,7 @@ class ApiServer:
         raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
     def version_info(self):
-        major, minor, _ = self.version.lstrip("v").split(".")
+        major, minor = self.version.lstrip("v").split(".")[:2]
         return {"major": major, "minor": minor, "gitVersion": self.version, "gitCommit": "emulated",
                 "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.4",
                 "compiler": "gc", "platform": "linux/amd64"}
@@ -388,7 +386,7 @@ class ApiServer:
 
     def _delete_collection(self, request):
         labels, fields = self._selectors(request)
-        items, _, _, _ = self.store.list(request.rtype, request.namespace, labels, fields)
+        items = self.store.list(request.rtype, request.namespace, labels, fields)[0]
         for obj in items:
             self.store.delete(request.rtype, request.namespace, obj["metadata"]["name"], dry_run=request.dry_run)
         return Response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})

@@ -26,7 +26,7 @@ def _pem_key(key):
 
 def generate(hosts=("127.0.0.1", "localhost")):
     """Return PEM bytes: (ca_cert, server_cert, server_key)."""
-    now = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)
+    now = _dt.datetime.now(_dt.UTC) - _dt.timedelta(minutes=5)
     later = now + _dt.timedelta(days=30)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("karmada-emulator-ca", "karmada.runbooks tests")

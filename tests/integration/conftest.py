@@ -13,6 +13,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import typing
 import urllib.error
 import urllib.request
 
@@ -34,6 +35,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "emulator" in item.keywords:
             item.add_marker(skip)
+
+
+class RawResponse(typing.NamedTuple):
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
 
 
 class EmulatorHandle:
@@ -73,7 +83,7 @@ class EmulatorHandle:
         return ssl.create_default_context(cafile=self.endpoints["ca_file"])
 
     def raw(self, method, path, server="karmada_apiserver", token=None, body=None, headers=None):
-        """(status, headers, body bytes) of one raw API request."""
+        """One raw API request: a RawResponse (status, headers, body bytes; .json())."""
         token = token if token is not None else self.endpoints[server]["token"]
         all_headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         all_headers.update(headers or {})
@@ -81,9 +91,9 @@ class EmulatorHandle:
         request = urllib.request.Request(self.url(server) + path, data=data, method=method, headers=all_headers)
         try:
             with urllib.request.urlopen(request, context=self.ssl_context(), timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
+                return RawResponse(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read()
+            return RawResponse(exc.code, dict(exc.headers), exc.read())
 
     def requests(self, since=0):
         return self.control("GET", f"requests?since={since}")

@@ -43,7 +43,7 @@ def test_events_field_selector_and_sort(fresh_emulator, kubectl_for):
                                     "apiVersion": "work.karmada.io/v1alpha2"},
                  "reason": reason, "message": f"message {index}", "type": "Warning", "count": 1,
                  "firstTimestamp": stamp, "lastTimestamp": stamp, "source": {"component": "binding-controller"}}
-        status, _, body = fresh_emulator.raw("POST", "/api/v1/namespaces/default/events", body=event)
+        status, _headers, body = fresh_emulator.raw("POST", "/api/v1/namespaces/default/events", body=event)
         assert status == 201, body
     out = kubectl("get", "events", "-A", "--field-selector", "reason=SyncWorkFailed",
                   "--sort-by=.lastTimestamp").stdout

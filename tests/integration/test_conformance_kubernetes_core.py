@@ -41,7 +41,7 @@ INFO_PLAYBOOK = """
         context: karmada-host
         namespace: karmada-system
         label_selectors: ["app=karmada-controller-manager"]
-        tail_lines: 3
+        tail_lines: 2
 """
 
 WRITE_PLAYBOOK = """
@@ -95,7 +95,7 @@ def test_k8s_info_with_label_and_field_selectors(ansible_playbook, emulator):
     assert len(results["Controller-manager pods on the host cluster"]["resources"]) == 2
     log = results["Controller-manager log"]
     lines = [line for line in log["log_lines"] if line]      # k8s_log splits on newline: a trailing "" is real
-    assert len(lines) == 3 and all(line.startswith("I1") for line in lines)
+    assert len(lines) == 2 and all(line.startswith("I1") for line in lines)
 
 
 def test_k8s_present_and_patched(ansible_playbook, fresh_emulator):

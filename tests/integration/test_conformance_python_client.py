@@ -149,10 +149,10 @@ def test_watch_streams_changes(host_api):
     for event in stream.stream(core.list_namespaced_pod, "karmada-system",
                                resource_version=pods.metadata.resource_version, timeout_seconds=5):
         events.append((event["type"], event["object"].metadata.name))
-        if any(kind == "ADDED" for kind, _ in events):
+        if any(kind == "ADDED" for kind, _name in events):
             stream.stop()
     assert ("DELETED", pods.items[0].metadata.name) in events     # the pod we deleted
-    assert any(kind == "ADDED" for kind, _ in events), events       # and the replacement the ReplicaSet made
+    assert any(kind == "ADDED" for kind, _name in events), events       # and the replacement the ReplicaSet made
 
 
 def test_pod_log_parameters(host_api):

@@ -15,14 +15,14 @@ pytestmark = pytest.mark.emulator
 
 
 def test_wrong_token_is_401_with_status_body(emulator):
-    status, _, body = emulator.raw("GET", "/api/v1/namespaces", token="not-a-token")
+    status, _headers, body = emulator.raw("GET", "/api/v1/namespaces", token="not-a-token")
     assert status == 401
     assert json.loads(body) == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
 
 
 def test_discovery_documents(emulator):
-    status, _, body = emulator.raw("GET", "/apis/work.karmada.io/v1alpha2")
+    status, _headers, body = emulator.raw("GET", "/apis/work.karmada.io/v1alpha2")
     resources = {r["name"]: r for r in json.loads(body)["resources"]}
     assert status == 200
     assert resources["resourcebindings"]["namespaced"] is True
@@ -30,7 +30,7 @@ def test_discovery_documents(emulator):
     assert resources["resourcebindings"]["categories"] == ["karmada-io"]
     assert "resourcebindings/status" in resources
     assert resources["clusterresourcebindings"]["namespaced"] is False
-    _, _, body = emulator.raw("GET", "/api/v1", server="host")
+    body = emulator.raw("GET", "/api/v1", server="host").body
     pods = {r["name"]: r for r in json.loads(body)["resources"]}
     assert pods["pods/log"]["verbs"] == ["get"]
     version = json.loads(emulator.raw("GET", "/version")[2])
@@ -57,7 +57,7 @@ def test_request_log_records_method_path_query_status(emulator):
 def test_fault_status_429_with_retry_after_first_n(emulator):
     emulator.add_faults({"verb": "list", "path": "/apis/cluster.karmada.io/*", "status": 429, "retry_after": 3,
                          "times": 2})
-    results = [emulator.raw("GET", "/apis/cluster.karmada.io/v1alpha1/clusters") for _ in range(3)]
+    results = [emulator.raw("GET", "/apis/cluster.karmada.io/v1alpha1/clusters") for _attempt in range(3)]
     assert [r[0] for r in results] == [429, 429, 200]
     assert results[0][1]["Retry-After"] == "3"
     assert json.loads(results[0][2])["reason"] == "TooManyRequests"
@@ -71,7 +71,7 @@ def test_fault_latency_and_fraction(emulator):
     assert time.monotonic() - started >= 0.3
     emulator.clear_faults()
     emulator.add_faults({"path": "/api/v1/namespaces/kube-system", "status": 503, "fraction": 0.5})
-    codes = [emulator.raw("GET", "/api/v1/namespaces/kube-system")[0] for _ in range(60)]
+    codes = [emulator.raw("GET", "/api/v1/namespaces/kube-system")[0] for _attempt in range(60)]
     assert 10 < codes.count(503) < 50 and codes.count(200) == 60 - codes.count(503)
 
 
@@ -80,7 +80,7 @@ def test_fault_reset_and_malformed(emulator):
                         {"path": "/api/v1/namespaces/kube-node-lease", "action": "malformed", "times": 1})
     with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
         emulator.raw("GET", "/api/v1/namespaces/kube-public")
-    status, _, body = emulator.raw("GET", "/api/v1/namespaces/kube-node-lease")
+    status, _headers, body = emulator.raw("GET", "/api/v1/namespaces/kube-node-lease")
     assert status == 200
     with pytest.raises(ValueError):
         json.loads(body)
@@ -95,8 +95,8 @@ def test_bad_fault_spec_names_the_field(emulator):
 
 def test_forbidden_for_identity_without_rbac(fresh_emulator):
     token = fresh_emulator.endpoints["tokens"]["karmada-apiserver"]["karmada-viewer"]
-    status, _, body = fresh_emulator.raw("GET", "/apis/work.karmada.io/v1alpha1/namespaces/karmada-es-member1/works",
-                                         token=token)
+    status, _headers, body = fresh_emulator.raw(
+        "GET", "/apis/work.karmada.io/v1alpha1/namespaces/karmada-es-member1/works", token=token)
     assert status == 403
     assert json.loads(body)["message"] == ('works.work.karmada.io is forbidden: User "karmada-viewer" cannot list '
                                            'resource "works" in API group "work.karmada.io" in the namespace '
@@ -109,7 +109,8 @@ def test_subject_access_review_from_stored_rbac(fresh_emulator):
               "spec": {"user": "system:karmada:karmada-controller-manager",
                        "resourceAttributes": {"verb": "create", "group": "work.karmada.io", "resource": "works",
                                               "namespace": "karmada-es-member1"}}}
-    status, _, body = fresh_emulator.raw("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", body=review)
+    status, _headers, body = fresh_emulator.raw("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                                                body=review)
     assert status == 201 and json.loads(body)["status"]["allowed"] is False
     review["spec"]["groups"] = ["system:masters"]
     assert json.loads(fresh_emulator.raw("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
@@ -117,15 +118,15 @@ def test_subject_access_review_from_stored_rbac(fresh_emulator):
 
 
 def test_watch_from_compacted_version_is_gone(fresh_emulator):
-    _, _, body = fresh_emulator.raw("GET", "/api/v1/namespaces")
+    body = fresh_emulator.raw("GET", "/api/v1/namespaces").body
     version = json.loads(body)["metadata"]["resourceVersion"]
     fresh_emulator.control("POST", "compact")
-    status, _, body = fresh_emulator.raw("GET", f"/api/v1/namespaces?watch=1&resourceVersion={version}")
+    status, _headers, body = fresh_emulator.raw("GET", f"/api/v1/namespaces?watch=1&resourceVersion={version}")
     assert status == 410 and json.loads(body)["reason"] == "Expired"
 
 
 def test_watch_replays_from_resource_version(fresh_emulator):
-    _, _, body = fresh_emulator.raw("GET", "/api/v1/namespaces")
+    body = fresh_emulator.raw("GET", "/api/v1/namespaces").body
     version = json.loads(body)["metadata"]["resourceVersion"]
     fresh_emulator.raw("POST", "/api/v1/namespaces", body={"metadata": {"name": "karmada-es-new"}})
     url = urllib.parse.urlsplit(fresh_emulator.url())
@@ -140,12 +141,12 @@ def test_watch_replays_from_resource_version(fresh_emulator):
 
 def test_finalizer_holds_deletion_until_removed(fresh_emulator):
     path = "/apis/work.karmada.io/v1alpha1/namespaces/karmada-es-member1/works/nginx-687f7fb96f"
-    status, _, body = fresh_emulator.raw("DELETE", path)
+    status, _headers, body = fresh_emulator.raw("DELETE", path)
     assert status == 200 and json.loads(body)["metadata"]["deletionTimestamp"]
     assert fresh_emulator.raw("GET", path)[0] == 200
-    status, _, _ = fresh_emulator.raw("PATCH", path, body={"metadata": {"finalizers": None}},
-                                      headers={"Content-Type": "application/merge-patch+json"})
-    assert status == 200
+    patched = fresh_emulator.raw("PATCH", path, body={"metadata": {"finalizers": None}},
+                                 headers={"Content-Type": "application/merge-patch+json"})
+    assert patched.status == 200
     assert fresh_emulator.raw("GET", path)[0] == 404
 
 

@@ -6,7 +6,6 @@ import json
 import os
 
 import yaml
-
 from conftest import EmulatorHandle, run_emulator_cli
 
 
@@ -71,7 +70,7 @@ def test_scenario_file_by_path(tmp_path):
     scenario.write_text("clusters: {count: 2}\nworkloads: [{namespace: default, deployments: [nginx]}]\n")
     handle = EmulatorHandle(tmp_path / "emu", scenario=str(scenario)).up()
     try:
-        _, _, body = handle.raw("GET", "/apis/cluster.karmada.io/v1alpha1/clusters")
+        body = handle.raw("GET", "/apis/cluster.karmada.io/v1alpha1/clusters").body
         assert [c["metadata"]["name"] for c in json.loads(body)["items"]] == ["member01", "member02"]
     finally:
         handle.down()

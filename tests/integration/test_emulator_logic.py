@@ -102,10 +102,10 @@ def test_store_pagination_is_stable_across_deletes():
     store = Store()
     for index in range(10):
         store.create(NAMESPACE, {"metadata": {"name": f"ns-{index}"}})
-    first, _, token, remaining = store.list(NAMESPACE, limit=4)
+    first, _version, token, remaining = store.list(NAMESPACE, limit=4)
     assert [n["metadata"]["name"] for n in first] == [f"ns-{i}" for i in range(4)] and remaining == 6
     store.delete(NAMESPACE, "", "ns-1")          # already returned: no effect on the next page
-    second, _, token, _ = store.list(NAMESPACE, limit=4, continue_token=token)
+    second, _version, token, _remaining = store.list(NAMESPACE, limit=4, continue_token=token)
     assert [n["metadata"]["name"] for n in second] == [f"ns-{i}" for i in range(4, 8)]
 
 

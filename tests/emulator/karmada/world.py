@@ -6,7 +6,7 @@ import copy
 import uuid
 
 from .. import clock
-from ..resources import (CLUSTER, DEPLOYMENT, LEASE, NAMESPACE, PROPAGATION_POLICY, RESOURCE_BINDING, WORK)
+from ..resources import CLUSTER, DEPLOYMENT, LEASE, NAMESPACE, PROPAGATION_POLICY, RESOURCE_BINDING, WORK
 from . import klog
 from .names import binding_name, execution_space, work_name
 
@@ -55,11 +55,11 @@ class ControllerManagerModel:
         self.log(name, "I", "controllermanager.go:182", "Starting karmada-controller-manager",
                  version=KARMADA_VERSION)
         self.logf(name, "I", "leaderelection.go:257",
-                 f"attempting to acquire leader lease {self.config['namespace']}/karmada-controller-manager...")
+                  f"attempting to acquire leader lease {self.config['namespace']}/karmada-controller-manager...")
         if self.leader() is None:
             self._take_lease(name)
             self.logf(name, "I", "leaderelection.go:271",
-                     f"successfully acquired lease {self.config['namespace']}/karmada-controller-manager")
+                      f"successfully acquired lease {self.config['namespace']}/karmada-controller-manager")
             for controller, kind in (("binding-controller", "ResourceBinding"),
                                      ("cluster-resource-binding-controller", "ClusterResourceBinding"),
                                      ("cluster-controller", "Cluster")):
