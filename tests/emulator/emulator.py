@@ -11,11 +11,11 @@ import yaml
 
 from . import errors, tls
 from .faults import FaultInjector, FaultSpecError
-from .host import DeploymentController, serve_pod_logs
+from .host import DeploymentController, serve_pod_logs, serve_scale
 from .logs import LogBook
 from .rbac import Identity
 from .requestlog import RequestLog
-from .resources import HOST_TYPES, KARMADA_APISERVER_TYPES, ResourceRegistry
+from .resources import DEPLOYMENT, HOST_TYPES, KARMADA_APISERVER_TYPES, REPLICASET, ResourceRegistry
 from .server import ApiServer, Response, bind_server, serve_in_thread
 from .store import Store
 
@@ -45,6 +45,8 @@ class Emulator:
         self.add_token("*", "karmada-viewer", ())
         self.deployments = DeploymentController(self.stores[HOST], self.logbook, rollout_step_seconds)
         serve_pod_logs(self.apis[HOST], self.logbook)
+        serve_scale(self.apis[HOST], (DEPLOYMENT, REPLICASET))
+        serve_scale(self.apis[KARMADA], (DEPLOYMENT,))
         self.api_handlers = []
         self._servers = {}
         self._stop = threading.Event()

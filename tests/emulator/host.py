@@ -269,3 +269,43 @@ def serve_pod_logs(api, logbook):
         return Response(200, stream(), content_type="text/plain", stream=True)
 
     api.subresource_handlers[(POD, "log", "GET")] = handler
+
+
+def serve_scale(api, rtypes):
+    """GET/PUT/PATCH {deployments,replicasets}/{name}/scale as autoscaling/v1 Scale."""
+    from .patch import merge_patch
+    from .server import Response
+
+    def as_scale(obj):
+        meta = obj["metadata"]
+        selector = ",".join(f"{k}={v}" for k, v in
+                            sorted(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels", {}).items()))
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                             if k in meta},
+                "spec": {"replicas": obj.get("spec", {}).get("replicas", 1)},
+                "status": {"replicas": obj.get("status", {}).get("replicas", 0), "selector": selector}}
+
+    def get(request):
+        return Response(200, as_scale(api.store.get(request.rtype, request.namespace, request.name)))
+
+    def write(request):
+        body = request.json_body()
+        if request.method == "PUT":
+            replicas = (body.get("spec") or {}).get("replicas")
+        else:
+            current = as_scale(api.store.get(request.rtype, request.namespace, request.name))
+            replicas = merge_patch(current, body).get("spec", {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            from . import errors
+            raise errors.ApiError(422, "Invalid", f'Scale.autoscaling "{request.name}" is invalid: spec.replicas: '
+                                  f"Invalid value: {replicas}: must be greater than or equal to 0", {})
+        updated = api.store.patch(request.rtype, request.namespace, request.name,
+                                  lambda obj: merge_patch(obj, {"spec": {"replicas": replicas}}),
+                                  dry_run=request.dry_run)
+        return Response(200, as_scale(updated))
+
+    for rtype in rtypes:
+        api.subresource_handlers[(rtype, "scale", "GET")] = get
+        api.subresource_handlers[(rtype, "scale", "PUT")] = write
+        api.subresource_handlers[(rtype, "scale", "PATCH")] = write

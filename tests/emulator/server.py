@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
-from . import clock, errors
+from . import clock, errors, openapi
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .rbac import Attributes, Identity, authorize
 from .resources import POD, SELF_SUBJECT_ACCESS_REVIEW, SUBJECT_ACCESS_REVIEW
@@ -244,6 +244,15 @@ class ApiServer:
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": self.address}]})
         if path == "/apis":
             return Response(body=self.registry.api_group_list())
+        if path == "/openapi/v3":
+            return Response(body=openapi.index(self.registry))
+        if path.startswith("/openapi/v3/"):
+            rest = path[len("/openapi/v3/"):].split("/")
+            group, version = ("", rest[1]) if rest[0] == "api" and len(rest) == 2 else (
+                (rest[1], rest[2]) if rest[0] == "apis" and len(rest) == 3 else (None, None))
+            document = openapi.group_version_document(self.registry, group, version) if version else None
+            if document:
+                return Response(body=document)
         if len(parts) == 2 and parts[0] == "api":
             body = self.registry.resource_list("", parts[1])
             if body:

@@ -149,3 +149,47 @@ def test_namespace_create_annotate_delete(fresh_emulator, kubectl_for):
     while kubectl("get", "namespace", "karmada-es-member9", check=False).returncode == 0:
         assert time.monotonic() < deadline, "namespace was never removed"
         time.sleep(0.1)
+
+
+OVERRIDE_POLICY = """\
+apiVersion: policy.karmada.io/v1alpha1
+kind: OverridePolicy
+metadata:
+  name: nginx-replicas
+  namespace: default
+spec:
+  resourceSelectors:
+    - {apiVersion: apps/v1, kind: Deployment, name: nginx}
+  overrideRules:
+    - targetCluster: {clusterNames: [member1]}
+      overriders:
+        plaintext:
+          - {path: /spec/replicas, operator: replace, value: REPLICAS}
+"""
+
+
+@pytest.mark.emulator
+def test_manifests_create_apply_replace_with_server_side_validation(fresh_emulator, kubectl_for, tmp_path):
+    kubectl = kubectl_for(fresh_emulator)
+    manifest = tmp_path / "op.yaml"
+    manifest.write_text(OVERRIDE_POLICY.replace("REPLICAS", "3"))
+    assert "created" in kubectl("create", "--save-config", "-f", str(manifest)).stdout
+    assert "unchanged" in kubectl("apply", "-f", str(manifest)).stdout
+    manifest.write_text(OVERRIDE_POLICY.replace("REPLICAS", "4"))
+    assert "configured" in kubectl("apply", "-f", str(manifest)).stdout
+    policy = kubectl.json("get", "overridepolicy", "nginx-replicas", "-n", "default")
+    assert policy["spec"]["overrideRules"][0]["overriders"]["plaintext"][0]["value"] == 4
+    assert policy["metadata"]["generation"] == 2
+    assert "replaced" in kubectl("replace", "-f", str(manifest)).stdout
+    assert "deleted" in kubectl("delete", "-f", str(manifest)).stdout
+
+
+@pytest.mark.emulator
+def test_scale_subresource(fresh_emulator, kubectl_for):
+    kubectl = kubectl_for(fresh_emulator)
+    kubectl("scale", "deployment/karmada-controller-manager", "-n", "karmada-system", "--replicas=3",
+            context="karmada-host")
+    kubectl("rollout", "status", "deployment/karmada-controller-manager", "-n", "karmada-system", "--timeout=30s",
+            context="karmada-host")
+    pods = kubectl.json("get", "pods", "-n", "karmada-system", context="karmada-host")["items"]
+    assert len(pods) == 3
