@@ -22,6 +22,10 @@ def _item_path(rtype):
     return f"{base}/{rtype.plural}/{{name}}"
 
 
+def _query_parameter(name):
+    return {"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+
+
 def group_version_document(registry, group, version):
     types = [t for t in registry.types if t.group == group and t.version == version]
     if not types:
@@ -35,9 +39,7 @@ def group_version_document(registry, group, version):
             "operationId": f"patch{rtype.kind}",
             "x-kubernetes-action": "patch",
             "x-kubernetes-group-version-kind": gvk,
-            "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string",
-                                                                                "uniqueItems": True}},
-                           {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}}],
+            "parameters": [_query_parameter("fieldValidation"), _query_parameter("dryRun")],
             "responses": {"200": {"description": "OK"}}}}
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "unversioned"}, "paths": paths,
             "components": {"schemas": {}}}
