@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 
 UTC = _dt.UTC
 
 
+_OFFSET = [_dt.timedelta()]          # one process-wide emulated clock
+
+
 def now():
-    return _dt.datetime.now(UTC)
+    return _dt.datetime.now(UTC) + _OFFSET[0]
+
+
+@contextlib.contextmanager
+def shifted(seconds):
+    """Run a block as if it happened ``seconds`` ago (seeding a scenario's past)."""
+    previous = _OFFSET[0]
+    _OFFSET[0] = previous - _dt.timedelta(seconds=seconds)
+    try:
+        yield
+    finally:
+        _OFFSET[0] = previous
 
 
 def rfc3339(moment=None):

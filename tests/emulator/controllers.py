@@ -31,8 +31,27 @@ class Controller:
             self._cond.notify()
 
     def pending(self):
+        """Keys waiting, whether due now or backing off."""
         with self._cond:
             return len(self._due)
+
+    def ready(self):
+        """Keys due now and not yet picked up: what a workqueue reports as its depth."""
+        now = time.monotonic()
+        with self._cond:
+            return sum(1 for when in self._due.values() if when <= now)
+
+    def delay_of(self, key):
+        with self._cond:
+            when = self._due.get(key)
+        return None if when is None else max(0.0, when - time.monotonic())
+
+    def reschedule(self, key, after):
+        """Replace a key's due time (unlike enqueue, which only ever brings it forward)."""
+        with self._cond:
+            self._due[key] = time.monotonic() + after
+            heapq.heappush(self._heap, (self._due[key], key))
+            self._cond.notify()
 
     def start(self):
         self._thread = threading.Thread(target=self._run, name=f"controller-{self.name}", daemon=True)

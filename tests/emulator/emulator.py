@@ -12,7 +12,9 @@ import yaml
 from . import errors, tls
 from .faults import FaultInjector, FaultSpecError
 from .host import DeploymentController, serve_pod_logs, serve_scale
+from .karmada.history import new_apiserver_registry, request_labels
 from .logs import LogBook
+from .metrics import MetricsServer
 from .rbac import Identity
 from .requestlog import RequestLog
 from .resources import DEPLOYMENT, HOST_TYPES, KARMADA_APISERVER_TYPES, REPLICASET, ResourceRegistry
@@ -44,6 +46,13 @@ class Emulator:
         # An authenticated identity with no RBAC at all, for tests of "forbidden" paths.
         self.add_token("*", "karmada-viewer", ())
         self.deployments = DeploymentController(self.stores[HOST], self.logbook, rollout_step_seconds)
+        self.apiserver_metrics = new_apiserver_registry()
+        self.metrics_server = MetricsServer(listen, int(self.ports.get("metrics") or 0))
+        self.metrics_server.routes["/metrics"] = self._controller_manager_metrics
+        self.metrics_server.routes["/apiserver/metrics"] = self.apiserver_metrics.expose
+        self.controller_manager = None
+        self.history = None
+        self.stopped = threading.Event()
         serve_pod_logs(self.apis[HOST], self.logbook)
         serve_scale(self.apis[HOST], (DEPLOYMENT, REPLICASET))
         serve_scale(self.apis[KARMADA], (DEPLOYMENT,))
@@ -51,6 +60,21 @@ class Emulator:
         self._servers = {}
         self._stop = threading.Event()
         self.scenario = None
+
+    def _controller_manager_metrics(self):
+        return self.controller_manager.metrics_text() if self.controller_manager else ""
+
+    def count_request(self, server, verb, rtype, code, subresource="", namespace=None, name=None):
+        """apiserver_request_total as the Karmada API server counts it (only that server is scraped)."""
+        if server != KARMADA:
+            return
+        if rtype is None:
+            scope = ""
+        elif name:
+            scope = "resource"
+        else:
+            scope = "namespace" if namespace else "cluster"
+        self.apiserver_metrics.requests.inc(**request_labels(verb.upper(), rtype, code, scope, subresource))
 
     # -- identities ----------------------------------------------------------------------------------
     def add_token(self, server, user, groups=(), token=None):
@@ -79,6 +103,7 @@ class Emulator:
             self._servers[name] = server
             serve_in_thread(server)
         self.deployments.start()
+        self.metrics_server.start()
         threading.Thread(target=self._namespace_lifecycle, name="namespace-controller", daemon=True).start()
 
     def _namespace_lifecycle(self):
@@ -89,6 +114,10 @@ class Emulator:
 
     def stop(self):
         self._stop.set()
+        self.stopped.set()
+        self.metrics_server.stop()
+        if self.controller_manager and self.controller_manager.incarnation:
+            self.controller_manager.incarnation.stop()
         self.deployments.controller.stop()
         for api in self.apis.values():
             api.stopping.set()
@@ -123,9 +152,18 @@ class Emulator:
             "karmada_apiserver": {"url": self.url(KARMADA), "context": KARMADA, "token": self.admin_tokens[KARMADA]},
             "host": {"url": self.url(HOST), "context": HOST, "token": self.admin_tokens[HOST]},
             "tokens": {name: {ident.user: tok for tok, ident in self.tokens[name].items()} for name in self.tokens},
+            "metrics": {
+                "controller_manager": {"url": f"http://{self.metrics_server.address}/metrics",
+                                       "target": self.metrics_server.address, "path": "/metrics"},
+                "karmada_apiserver": {"url": f"http://{self.metrics_server.address}/apiserver/metrics",
+                                      "target": self.metrics_server.address, "path": "/apiserver/metrics"}},
+            **({"history": {"file": os.path.join(self.workdir, "history.om"), "start": self.history.start,
+                            "end": self.history.end}} if self.history else {}),
         }
 
     def write_files(self):
+        if self.history is not None:
+            _write_private(os.path.join(self.workdir, "history.om"), self.history.openmetrics().encode())
         _write_private(os.path.join(self.workdir, "kubeconfig"),
                        yaml.safe_dump(self.kubeconfig(), sort_keys=False).encode())
         _write_private(os.path.join(self.workdir, "endpoints.json"),

@@ -444,6 +444,10 @@ class _ListBody:
         return (head + ',"items":[' + ",".join(dumps(o) for o in self.items) + "]}").encode()
 
 
+_METRIC_VERBS = {"list": "LIST", "watch": "WATCH", "get": "GET", "create": "POST", "update": "PUT",
+                 "patch": "PATCH", "delete": "DELETE", "deletecollection": "DELETE"}
+
+
 class InjectedDisconnect(Exception):
     """A fault that breaks the connection instead of answering."""
 
@@ -486,6 +490,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not parsed.path.startswith(ADMIN_PREFIX):
             self._record(api, request, response.status, started)
+            api.emulator.count_request(api.name, _METRIC_VERBS.get(request.verb, request.method), request.rtype,
+                                       response.status, request.subresource, request.namespace, request.name)
         self._write(response)
 
     def _record(self, api, request, status, started):

@@ -229,7 +229,7 @@ class Store:
             raise errors.invalid(rtype, rtype.kind, name, "metadata.name", name, message)
         return name
 
-    def _check_namespace(self, rtype, name, namespace):
+    def admit_namespace(self, rtype, name, namespace):
         ns = self._objects[NAMESPACE].get(("", namespace))
         if ns is None:
             raise errors.namespace_not_found(namespace)
@@ -248,7 +248,7 @@ class Store:
                     raise errors.bad_request("the namespace of the provided object does not match the namespace "
                                              "sent on the request")
                 meta["namespace"] = namespace
-                self._check_namespace(rtype, name, namespace)
+                self.admit_namespace(rtype, name, namespace)
             else:
                 meta.pop("namespace", None)
                 namespace = ""

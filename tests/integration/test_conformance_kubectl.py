@@ -88,7 +88,8 @@ def test_rollout_restart_then_status(fresh_emulator, kubectl_for):
     after = {p["metadata"]["name"] for p in kubectl.json(
         "get", "pods", "-n", "karmada-system", context="karmada-host")["items"]}
     assert len(after) == 2 and not after & before
-    logs = kubectl("logs", "-n", "karmada-system", "-l", "app=karmada-controller-manager", context="karmada-host")
+    logs = kubectl("logs", "-n", "karmada-system", "-l", "app=karmada-controller-manager", "--tail=-1",
+                   context="karmada-host")
     assert logs.stdout.count("Starting karmada-controller-manager") == 2     # fresh pods, fresh logs
 
 

@@ -166,7 +166,9 @@ def test_pod_log_parameters(host_api):
     stamped = core.read_namespaced_pod_log(name, "karmada-system", timestamps=True, tail_lines=1)
     assert stamped.split(" ", 1)[1].rstrip("\n") == lines[-1] and stamped.split(" ", 1)[0].endswith("Z")
     assert core.read_namespaced_pod_log(name, "karmada-system", limit_bytes=10) == full[:10]
-    assert core.read_namespaced_pod_log(name, "karmada-system", since_seconds=3600) == full
+    assert core.read_namespaced_pod_log(name, "karmada-system", since_seconds=7 * 3600) == full   # pod is 6h old
+    recent = core.read_namespaced_pod_log(name, "karmada-system", since_seconds=3600)
+    assert full.endswith(recent) and "Starting karmada-controller-manager" not in recent
     assert core.read_namespaced_pod_log(name, "karmada-system", container="karmada-controller-manager") == full
     with pytest.raises(ApiException) as caught:
         core.read_namespaced_pod_log(name, "karmada-system", previous=True)

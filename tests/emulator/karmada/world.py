@@ -1,4 +1,10 @@
-"""Seed both API servers with the state a scenario describes, as a real installation would hold it."""
+"""Seed both API servers with the state a scenario describes, then let the controllers take over.
+
+Seeding builds what a long-running installation holds (clusters, execution namespaces, templates,
+policies, bindings and their Works), applies the scenario's faults to that state, and runs the
+binding controllers once -- the latest of the retries the scenario's history implies -- so that
+events, logs and metrics already tell the story when the first client connects.
+"""
 
 from __future__ import annotations
 
@@ -6,107 +12,36 @@ import copy
 import uuid
 
 from .. import clock
-from ..resources import CLUSTER, DEPLOYMENT, LEASE, NAMESPACE, PROPAGATION_POLICY, RESOURCE_BINDING, WORK
-from . import klog
+from ..resources import (
+    CLUSTER,
+    CLUSTER_OVERRIDE_POLICY,
+    CLUSTER_PROPAGATION_POLICY,
+    CLUSTER_RESOURCE_BINDING,
+    CLUSTER_ROLE,
+    CLUSTER_ROLE_BINDING,
+    DEPLOYMENT,
+    EVENT,
+    NAMESPACE,
+    OVERRIDE_POLICY,
+    PROPAGATION_POLICY,
+    RESOURCE_BINDING,
+    ROLE,
+    ROLE_BINDING,
+    WORK,
+)
+from .controller_manager import BINDING_CONTROLLERS, ControllerManager
+from .history import History
 from .names import binding_name, execution_space, work_name
+from .overrides import apply_overrides
+from .works import CRB_ID, RB_ID, work_for
 
-KARMADA_VERSION = "v1.18.2"
 MEMBER_KUBERNETES_VERSION = "v1.31.2"
+RBAC_TYPES = {"Role": ROLE, "RoleBinding": ROLE_BINDING, "ClusterRole": CLUSTER_ROLE,
+              "ClusterRoleBinding": CLUSTER_ROLE_BINDING}
 
 
-def _ready_condition(now):
-    return {"type": "Ready", "status": "True", "reason": "ClusterReady",
-            "message": "cluster is healthy and ready to accept workloads", "lastTransitionTime": now}
-
-
-def _condition(ctype, reason, message, now):
-    return {"type": ctype, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now}
-
-
-class ControllerManagerModel:
-    """karmada-controller-manager as the host cluster runs it: pods that log and a leader Lease."""
-
-    def __init__(self, emulator, config):
-        self.emulator = emulator
-        self.config = config
-        self.karmada = emulator.stores["karmada-apiserver"]
-        self.host = emulator.stores["karmada-host"]
-        emulator.deployments.pod_started_hooks.append(self._pod_started)
-        emulator.deployments.pod_deleted_hooks.append(self._pod_deleted)
-
-    def is_manager_pod(self, pod):
-        labels = pod["metadata"].get("labels") or {}
-        return (pod["metadata"]["namespace"] == self.config["namespace"]
-                and all(labels.get(k) == v for k, v in self.config["labels"].items()))
-
-    def log(self, pod_name, severity, source, message, err=None, verbosity=0, **fields):
-        line = klog.format_line(clock.now(), severity, source, message, self.config["log_format"], err=err,
-                                verbosity=verbosity, pid=1, **fields)
-        self.emulator.logbook.append(self.config["namespace"], pod_name, "karmada-controller-manager", line)
-
-    def logf(self, pod_name, severity, source, text, verbosity=0):
-        line = klog.format_printf(clock.now(), severity, source, text, self.config["log_format"], verbosity, pid=1)
-        self.emulator.logbook.append(self.config["namespace"], pod_name, "karmada-controller-manager", line)
-
-    def _pod_started(self, pod):
-        if not self.is_manager_pod(pod):
-            return
-        name = pod["metadata"]["name"]
-        self.log(name, "I", "controllermanager.go:182", "Starting karmada-controller-manager",
-                 version=KARMADA_VERSION)
-        self.logf(name, "I", "leaderelection.go:257",
-                  f"attempting to acquire leader lease {self.config['namespace']}/karmada-controller-manager...")
-        if self.leader() is None:
-            self._take_lease(name)
-            self.logf(name, "I", "leaderelection.go:271",
-                      f"successfully acquired lease {self.config['namespace']}/karmada-controller-manager")
-            for controller, kind in (("binding-controller", "ResourceBinding"),
-                                     ("cluster-resource-binding-controller", "ClusterResourceBinding"),
-                                     ("cluster-controller", "Cluster")):
-                self.log(name, "I", "controller.go:246", "Starting Controller", controller=controller,
-                         controllerGroup="work.karmada.io" if "binding" in controller else "cluster.karmada.io",
-                         controllerKind=kind)
-                self.log(name, "I", "controller.go:255", "Starting workers", controller=controller,
-                         controllerGroup="work.karmada.io" if "binding" in controller else "cluster.karmada.io",
-                         controllerKind=kind, **{"worker count": 5})
-
-    def _pod_deleted(self, pod):
-        if not self.is_manager_pod(pod):
-            return
-        lease = self._lease()
-        if lease and lease["spec"].get("holderIdentity", "").split("_")[0] == pod["metadata"]["name"]:
-            survivors = [p for p in self.pods() if p["metadata"]["name"] != pod["metadata"]["name"]]
-            if survivors:
-                self._take_lease(survivors[0]["metadata"]["name"])
-
-    def pods(self):
-        from ..resources import POD
-        return [p for p in self.host.items(POD, self.config["namespace"])
-                if self.is_manager_pod(p) and not p["metadata"].get("deletionTimestamp")]
-
-    def _lease(self):
-        return self.karmada.find(LEASE, self.config["namespace"], "karmada-controller-manager")
-
-    def leader(self):
-        lease = self._lease()
-        if not lease:
-            return None
-        holder = lease["spec"].get("holderIdentity", "").split("_")[0]
-        return holder if any(p["metadata"]["name"] == holder for p in self.pods()) else None
-
-    def _take_lease(self, pod_name):
-        now = clock.rfc3339_micro()
-        spec = {"holderIdentity": f"{pod_name}_{uuid.uuid4()}", "leaseDurationSeconds": 15,
-                "acquireTime": now, "renewTime": now, "leaseTransitions": 0}
-        lease = self._lease()
-        if lease is None:
-            self.karmada.create(LEASE, {"metadata": {"name": "karmada-controller-manager",
-                                                     "namespace": self.config["namespace"]}, "spec": spec})
-        else:
-            def change(obj):
-                spec["leaseTransitions"] = obj["spec"].get("leaseTransitions", 0) + 1
-                obj["spec"] = spec
-            self.karmada.mutate(LEASE, self.config["namespace"], "karmada-controller-manager", change)
+def _condition(ctype, status, reason, message, now):
+    return {"type": ctype, "status": status, "reason": reason, "message": message, "lastTransitionTime": now}
 
 
 def _ensure_namespace(store, name, labels=None):
@@ -114,32 +49,24 @@ def _ensure_namespace(store, name, labels=None):
         store.create(NAMESPACE, {"metadata": {"name": name, "labels": dict(labels or {})}})
 
 
-def seed_karmada(store, scenario):
-    now = clock.rfc3339()
-    for name in ("default", "kube-system", "kube-public", "kube-node-lease", "karmada-system", "karmada-cluster"):
-        _ensure_namespace(store, name)
+def _seed_clusters(store, scenario, now):
     for cluster in scenario["clusters"]:
+        ready = cluster not in scenario["not_ready"]
+        condition = (_condition("Ready", "True", "ClusterReady", "cluster is healthy and ready to accept workloads",
+                                now) if ready else
+                     _condition("Ready", "False", "ClusterNotReachable", "cluster is not reachable", now))
         store.create(CLUSTER, {
             "metadata": {"name": cluster, "finalizers": ["karmada.io/cluster-controller"]},
             "spec": {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, cluster)), "syncMode": "Push",
                      "apiEndpoint": f"https://{cluster}.members.example:6443",
                      "secretRef": {"namespace": "karmada-cluster", "name": cluster},
-                     "impersonatorSecretRef": {"namespace": "karmada-cluster", "name": f"{cluster}-impersonator"}},
-            "status": {"kubernetesVersion": MEMBER_KUBERNETES_VERSION, "conditions": [_ready_condition(now)],
-                       "nodeSummary": {"totalNum": 3, "readyNum": 3}}})
-        _ensure_namespace(store, execution_space(cluster), {"karmada.io/system": "true"})
-    for workload in scenario["workloads"]:
-        namespace = workload["namespace"]
-        _ensure_namespace(store, namespace)
-        policy = f"{namespace}-propagation"
-        store.create(PROPAGATION_POLICY, {
-            "metadata": {"name": policy, "namespace": namespace},
-            "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": n}
-                                           for n in workload["deployments"]],
-                     "placement": {"clusterAffinity": {"clusterNames": list(workload["clusters"])}}}})
-        for name in workload["deployments"]:
-            template = store.create(DEPLOYMENT, _deployment_template(namespace, name, policy))
-            seed_binding(store, template, workload["clusters"], now)
+                     "impersonatorSecretRef": {"namespace": "karmada-cluster", "name": f"{cluster}-impersonator"},
+                     **({} if ready else {"taints": [{"key": "cluster.karmada.io/unreachable",
+                                                       "effect": "NoSchedule", "timeAdded": now}]})},
+            "status": {"kubernetesVersion": MEMBER_KUBERNETES_VERSION, "conditions": [condition],
+                       "nodeSummary": {"totalNum": 3, "readyNum": 3 if ready else 0}}})
+        if cluster not in scenario["faults"]["missing_namespaces"]:
+            _ensure_namespace(store, execution_space(cluster), {"karmada.io/system": "true"})
 
 
 def _deployment_template(namespace, name, policy):
@@ -152,61 +79,136 @@ def _deployment_template(namespace, name, policy):
                                   "spec": {"containers": [{"name": name, "image": f"registry.example/{name}:1.0"}]}}}}
 
 
-def seed_binding(store, template, clusters, now):
-    """A scheduled ResourceBinding and, per target cluster, the Work the binding controller would write."""
+def _cluster_role_template(name, policy):
+    return {"metadata": {"name": name, "labels": {"app": name},
+                         "annotations": {"clusterpropagationpolicy.karmada.io/name": policy}},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]}
+
+
+def _binding(template, clusters, now, cluster_scoped=False):
     meta = template["metadata"]
-    permanent_id = str(uuid.uuid4())
-    binding = store.create(RESOURCE_BINDING, {
-        "metadata": {"name": binding_name(template["kind"], meta["name"]), "namespace": meta["namespace"],
-                     "labels": {"resourcebinding.karmada.io/permanent-id": permanent_id},
-                     "finalizers": ["karmada.io/binding-controller"],
-                     "ownerReferences": [{"apiVersion": template["apiVersion"], "kind": template["kind"],
-                                          "name": meta["name"], "uid": meta["uid"], "controller": True,
-                                          "blockOwnerDeletion": True}]},
-        "spec": {"resource": {"apiVersion": template["apiVersion"], "kind": template["kind"],
-                              "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"],
-                              "resourceVersion": meta["resourceVersion"]},
-                 "replicas": template["spec"].get("replicas", 1),
-                 "clusters": [{"name": c, "replicas": 1} for c in clusters],
-                 "conflictResolution": "Abort", "schedulerName": "default-scheduler"},
-        "status": {"schedulerObservedGeneration": 1, "lastScheduledTime": now,
-                   "conditions": [_condition("Scheduled", "Success", "Binding has been scheduled successfully.", now),
-                                  _condition("FullyApplied", "FullyAppliedSuccess",
-                                             "All works have been successfully applied", now)],
-                   "aggregatedStatus": [{"clusterName": c, "applied": True, "health": "Healthy"}
-                                        for c in clusters]}})
-    for cluster in clusters:
-        store.create(WORK, work_for(template, binding, cluster, now))
-    return binding
+    label = CRB_ID if cluster_scoped else RB_ID
+    binding_meta = {"name": binding_name(template["kind"], meta["name"]),
+                    "labels": {label: str(uuid.uuid4())},
+                    "finalizers": ["karmada.io/cluster-resource-binding-controller" if cluster_scoped
+                                   else "karmada.io/binding-controller"],
+                    "ownerReferences": [{"apiVersion": template["apiVersion"], "kind": template["kind"],
+                                         "name": meta["name"], "uid": meta["uid"], "controller": True,
+                                         "blockOwnerDeletion": True}]}
+    if not cluster_scoped:
+        binding_meta["namespace"] = meta["namespace"]
+    resource = {"apiVersion": template["apiVersion"], "kind": template["kind"], "name": meta["name"],
+                "uid": meta["uid"], "resourceVersion": meta["resourceVersion"]}
+    if not cluster_scoped:
+        resource["namespace"] = meta["namespace"]
+    return {"metadata": binding_meta,
+            "spec": {"resource": resource, "replicas": (template.get("spec") or {}).get("replicas", 0),
+                     "clusters": [{"name": c, "replicas": 1} for c in clusters],
+                     "conflictResolution": "Abort", "schedulerName": "default-scheduler"},
+            "status": {"schedulerObservedGeneration": 1, "lastScheduledTime": now,
+                       "conditions": [_condition("Scheduled", "True", "Success",
+                                                 "Binding has been scheduled successfully.", now)]}}
 
 
-def work_for(template, binding, cluster, now=None):
-    meta, bmeta = template["metadata"], binding["metadata"]
-    permanent_id = bmeta["labels"]["resourcebinding.karmada.io/permanent-id"]
-    name = work_name(template["kind"], meta["name"], meta.get("namespace", ""))
-    manifest = copy.deepcopy({k: v for k, v in template.items() if k != "status"})
-    manifest["metadata"] = {"name": meta["name"], "namespace": meta.get("namespace"),
-                            "labels": dict(meta.get("labels") or {}, **{
-                                "karmada.io/managed": "true",
-                                "resourcebinding.karmada.io/permanent-id": permanent_id}),
-                            "annotations": {"resourcetemplate.karmada.io/uid": meta["uid"],
-                                            "resourcetemplate.karmada.io/generation": str(meta.get("generation", 1)),
-                                            "work.karmada.io/name": name,
-                                            "work.karmada.io/namespace": execution_space(cluster),
-                                            "resourcebinding.karmada.io/name": bmeta["name"],
-                                            "resourcebinding.karmada.io/namespace": bmeta["namespace"]}}
-    work = {"metadata": {"name": name, "namespace": execution_space(cluster),
-                         "finalizers": ["karmada.io/execution-controller"],
-                         "labels": {"resourcebinding.karmada.io/permanent-id": permanent_id,
-                                    "work.karmada.io/permanent-id": str(uuid.uuid4())},
-                         "annotations": {"resourcebinding.karmada.io/name": bmeta["name"],
-                                         "resourcebinding.karmada.io/namespace": bmeta["namespace"],
-                                         "work.karmada.io/conflict-resolution": "abort"}},
-            "spec": {"workload": {"manifests": [manifest]}}}
-    if now:
-        work["status"] = {"conditions": [_condition("Applied", "AppliedSuccessful",
+def _override_policy(spec):
+    selectors = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name} for name in spec["deployments"]]
+    if not selectors:
+        selectors = [{"apiVersion": "apps/v1", "kind": "Deployment"}]
+    rule = {"overriders": {"plaintext": copy.deepcopy(spec["plaintext"])}}
+    if spec["clusters"] is not None:
+        rule["targetCluster"] = {"clusterNames": list(spec["clusters"])}
+    metadata = {"name": spec["name"]}
+    if spec["namespace"]:
+        metadata["namespace"] = spec["namespace"]
+    return {"metadata": metadata, "spec": {"resourceSelectors": selectors, "overrideRules": [rule]}}
+
+
+def _existing_work(store, binding, template, cluster, scenario, now):
+    """The Work a healthy past left behind for this binding and cluster, or None if the fault precludes it."""
+    faults = scenario["faults"]
+    if cluster in faults["missing_namespaces"] or cluster in faults["unsynced_clusters"] \
+            or cluster in faults["missing_clusters"] or cluster in faults["terminating_namespaces"]:
+        return None
+        # the Works of a terminating namespace were deleted with it
+    cluster_obj = store.find(CLUSTER, "", cluster)
+    try:
+        workload, applied = apply_overrides(store, template, cluster_obj)
+    except Exception:  # noqa: BLE001 - a broken policy never produced a Work: leave the last good one
+        workload, applied = template, []
+    work = work_for(workload, binding, cluster, applied)
+    work["metadata"]["labels"]["work.karmada.io/permanent-id"] = str(uuid.uuid4())
+    if cluster not in scenario["not_ready"]:
+        work["status"] = {"conditions": [_condition("Applied", "True", "AppliedSuccessful",
                                                     "Manifest has been successfully applied", now)]}
     return work
+
+
+def seed_karmada(store, scenario):
+    now = clock.rfc3339()
+    faults = scenario["faults"]
+    for name in ("default", "kube-system", "kube-public", "kube-node-lease", "karmada-system", "karmada-cluster"):
+        _ensure_namespace(store, name)
+    for obj in faults["rbac"]:
+        store.create(RBAC_TYPES[obj["kind"]], obj)
+    _seed_clusters(store, scenario, now)
+    for spec in scenario["override_policies"]:
+        rtype = OVERRIDE_POLICY if spec["namespace"] else CLUSTER_OVERRIDE_POLICY
+        if spec["namespace"]:
+            _ensure_namespace(store, spec["namespace"])
+        store.create(rtype, _override_policy(spec))
+    bindings = []
+    for workload in scenario["workloads"]:
+        namespace = workload["namespace"]
+        _ensure_namespace(store, namespace)
+        policy = f"{namespace}-propagation"
+        store.create(PROPAGATION_POLICY, {
+            "metadata": {"name": policy, "namespace": namespace},
+            "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": item["name"]}
+                                           for item in workload["items"]],
+                     "placement": {"clusterAffinity": {"clusterNames": sorted({c for item in workload["items"]
+                                                                               for c in item["clusters"]})}}}})
+        for item in workload["items"]:
+            template = store.create(DEPLOYMENT, _deployment_template(namespace, item["name"], policy))
+            binding = store.create(RESOURCE_BINDING, _binding(template, item["clusters"], now))
+            bindings.append((binding, template, item["clusters"]))
+    for workload in scenario["cluster_workloads"]:
+        store.create(CLUSTER_PROPAGATION_POLICY, {
+            "metadata": {"name": "cluster-roles-propagation"},
+            "spec": {"resourceSelectors": [{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                            "name": item["name"]} for item in workload["items"]],
+                     "placement": {"clusterAffinity": {"clusterNames": sorted({c for item in workload["items"]
+                                                                               for c in item["clusters"]})}}}})
+        for item in workload["items"]:
+            template = store.create(CLUSTER_ROLE, _cluster_role_template(item["name"], "cluster-roles-propagation"))
+            binding = store.create(CLUSTER_RESOURCE_BINDING, _binding(template, item["clusters"], now, True))
+            bindings.append((binding, template, item["clusters"]))
+    for binding, template, clusters in bindings:
+        for cluster in clusters:
+            work = _existing_work(store, binding, template, cluster, scenario, now)
+            if work is not None:
+                store.create(WORK, work)
+    _seed_stuck_works(store, scenario)
+    _seed_terminating_namespaces(store, scenario, now)
+
+
+def _seed_stuck_works(store, scenario):
+    """Works whose deletion never finishes (the execution controller cannot clean the member cluster)."""
+    for item in scenario["faults"]["stuck_works"]:
+        namespace, name = execution_space(item["cluster"]), work_name("Deployment", item["deployment"],
+                                                                      item["namespace"])
+        if store.find(WORK, namespace, name) is not None:
+            store.delete(WORK, namespace, name)
+
+
+def _seed_terminating_namespaces(store, scenario, now):
+    """A deleted execution namespace held in Terminating by a Work its NotReady cluster cannot clean up."""
+    for cluster in scenario["faults"]["terminating_namespaces"]:
+        namespace = execution_space(cluster)
+        store.create(WORK, {"metadata": {"name": "orphaned-config-7d9f5c8b4", "namespace": namespace,
+                                         "finalizers": ["karmada.io/execution-controller"]},
+                            "spec": {"workload": {"manifests": [{"apiVersion": "v1", "kind": "ConfigMap",
+                                                                 "metadata": {"name": "orphaned-config"}}]}}})
+        store.delete(NAMESPACE, "", namespace)
 
 
 def seed_host(emulator, scenario):
@@ -214,12 +216,11 @@ def seed_host(emulator, scenario):
     config = scenario["controller_manager"]
     for name in ("default", "kube-system", "kube-public", config["namespace"]):
         _ensure_namespace(store, name)
-    model = ControllerManagerModel(emulator, config)
     labels = dict(config["labels"])
     args = ["/bin/karmada-controller-manager", "--kubeconfig=/etc/karmada/config/karmada.config",
             "--cluster-status-update-frequency=10s", "--metrics-bind-address=$(POD_IP):8080",
             "--health-probe-bind-address=$(POD_IP):10357",
-            f"--leader-elect-resource-namespace={config['namespace']}", "--v=2"]
+            f"--leader-elect-resource-namespace={config['namespace']}", f"--v={config['verbosity']}"]
     if config["log_format"] == "json":
         args.insert(-1, "--logging-format=json")
     store.create(DEPLOYMENT, {
@@ -230,18 +231,116 @@ def seed_host(emulator, scenario):
                  "template": {"metadata": {"labels": labels},
                               "spec": {"serviceAccountName": "karmada-controller-manager",
                                        "containers": [{"name": "karmada-controller-manager",
-                                                       "image": f"docker.io/karmada/karmada-controller-manager:"
-                                                                f"{KARMADA_VERSION}",
+                                                       "image": "docker.io/karmada/karmada-controller-manager:v1.18.2",
                                                        "command": args[:1], "args": args[1:],
                                                        "ports": [{"containerPort": 8080, "name": "metrics",
                                                                   "protocol": "TCP"}]}]}}}})
     # Roll the Deployment out before anyone connects, so a fresh emulator already has running pods.
     while emulator.deployments.reconcile((config["namespace"], config["name"])) is not None:
         pass
-    return model
+
+
+def _backdate_failure_events(store, failing_seconds, retry_seconds, resolved_seconds):
+    """The events a long-running failure accumulated: first seen when it began, counted per retry."""
+    if failing_seconds <= 0:
+        return
+    first = clock.rfc3339(clock.now() - _seconds(failing_seconds))
+    retries = max(1, int((failing_seconds - resolved_seconds) / max(retry_seconds, 1)))
+    for event in store.items(EVENT):
+        if event.get("reason") in ("SyncWorkFailed", "ApplyOverridePolicyFailed"):
+            def change(obj):
+                obj["firstTimestamp"] = first
+                obj["count"] = obj.get("count", 1) + retries
+            store.mutate(EVENT, event["metadata"]["namespace"], event["metadata"]["name"], change)
+
+
+def _seconds(value):
+    import datetime
+    return datetime.timedelta(seconds=value)
 
 
 def seed(emulator, scenario):
+    """Build the scenario's world and start its controller-manager; returns the ControllerManager."""
     emulator.scenario = scenario["name"]
-    seed_karmada(emulator.stores["karmada-apiserver"], scenario)
-    return seed_host(emulator, scenario)
+    karmada = emulator.stores["karmada-apiserver"]
+    history = scenario["history"]
+    faults = scenario["faults"]
+    resolved_seconds = history["resolved_minutes_ago"] * 60 if faults["resolved"] else 0
+    with clock.shifted(history["minutes"] * 60):
+        seed_karmada(karmada, scenario)
+    manager = ControllerManager(emulator, scenario)
+    manager.seeding = True
+    with clock.shifted(history["minutes"] * 60):
+        seed_host(emulator, scenario)           # the controller-manager has been up since the story began
+    _add_log_noise(emulator, scenario, manager)
+    for fault in faults["api_faults"]:
+        emulator.faults.add(dict(fault))
+    # The latest retry of everything that keeps failing, as the running leader would have made it.
+    incarnation = manager.incarnation
+    with clock.shifted(resolved_seconds):
+        failing = manager.initial_pass(incarnation)
+        if faults["resolved"]:
+            _resolve(karmada, scenario)
+    record = History(scenario, len(failing), manager.backoff_cap)
+    emulator.history = record
+    record.preload(incarnation.registry, emulator.apiserver_metrics)
+    _backdate_failure_events(karmada, history["failing_minutes"] * 60 if failing else 0, manager.backoff_cap,
+                             resolved_seconds)
+    manager.seeding = False
+    manager.resume(incarnation, failing)
+    emulator.controller_manager = manager
+    _add_event_noise(emulator, scenario, manager)
+    return manager
+
+
+def _resolve(store, scenario):
+    """Someone fixed the cause by hand: the namespaces came back, the controller was not told."""
+    for cluster in scenario["faults"]["missing_namespaces"]:
+        _ensure_namespace(store, execution_space(cluster), {"karmada.io/system": "true"})
+
+
+def _add_event_noise(emulator, scenario, manager):
+    store = emulator.stores["karmada-apiserver"]
+    count = scenario["noise"]["events"]
+    if count:
+        quota = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "FederatedResourceQuota",
+                 "metadata": {"name": "team-quota", "namespace": "default", "uid": str(uuid.uuid4()),
+                              "resourceVersion": "1"}}
+        bindings = store.items(RESOURCE_BINDING) or [quota]
+        for index in range(count):
+            target = bindings[index % len(bindings)]
+            if index % 50 == 0:
+                # FederatedResourceQuota sync reuses the SyncWorkFailed reason: not a binding failure.
+                manager.recorder.event(quota, "Warning", "SyncWorkFailed",
+                                       f"failed to sync quota to cluster member{index % 7}: quota exceeded",
+                                       "federated-resource-quota-sync-controller")
+            else:
+                manager.recorder.event(target, "Normal", "ScheduleBindingSucceed",
+                                       f"Binding has been scheduled successfully. Result: {index}",
+                                       "default-scheduler")
+
+
+def _add_log_noise(emulator, scenario, manager):
+    """Routine V(2) chatter between the leader's start and now, for scale tests of log scanning."""
+    lines = scenario["noise"]["log_lines"]
+    if lines and manager.incarnation:
+        span = history_span(scenario) - 120
+        start = clock.now().timestamp() - history_span(scenario) + 60
+        step = span / lines
+        namespace = scenario["controller_manager"]["namespace"]
+        names = [f"app-{i:04d}" for i in range(1, 200)]
+        emulator.logbook.extend(namespace, manager.incarnation.pod, "karmada-controller-manager", (
+            (start + i * step, f'I{_stamp(start + i * step)}       1 work.go:110] Work karmada-es-member01/'
+                               f'{names[i % len(names)]}-7f8d9c6b5 is up to date.') for i in range(lines)))
+
+
+def history_span(scenario):
+    return max(60.0, scenario["history"]["minutes"] * 60)
+
+
+def _stamp(epoch):
+    import datetime
+    return datetime.datetime.fromtimestamp(epoch, clock.UTC).strftime("%m%d %H:%M:%S.%f")
+
+
+__all__ = ["seed", "BINDING_CONTROLLERS"]

@@ -1,8 +1,8 @@
 """Scenario files: the state an emulated Karmada starts with, one YAML file per scenario.
 
-A scenario names its member clusters, the workloads propagated to them and how the
-karmada-controller-manager is installed. ``load`` validates a file (built-in name or path)
-and returns a normalised dict; errors name the field that is wrong.
+A new fault is a file, not code. ``load`` validates a file (built-in name or path) and returns a
+normalised dict; every error names the field that is wrong. The format is documented in
+``scenarios/README.md``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,19 @@ import re
 
 import yaml
 
+from ..faults import Fault, FaultSpecError
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+TOP_LEVEL = {"description", "seed", "time_scale", "clusters", "workloads", "cluster_workloads", "override_policies",
+             "faults", "history", "controller_manager", "noise"}
+FAULTS = {"missing_namespaces", "terminating_namespaces", "unsynced_clusters", "missing_clusters",
+          "webhook_available", "stuck_works", "controller_identity", "rbac", "apiserver_error", "api_faults",
+          "resolved"}
+MANAGER_DEFAULTS = {"namespace": "karmada-system", "name": "karmada-controller-manager",
+                    "labels": {"app": "karmada-controller-manager"}, "replicas": 2, "log_format": "text",
+                    "verbosity": 2}
+HISTORY_DEFAULTS = {"minutes": 360, "failing_minutes": 45, "resolved_minutes_ago": 0, "churn_per_minute": 6}
 
 
 class ScenarioError(ValueError):
@@ -47,8 +58,17 @@ def load(name_or_path):
         raise ScenarioError(f"scenario file {path!r} must hold a mapping at the top level")
     data = normalise(data)
     data["name"] = os.path.splitext(os.path.basename(path))[0]
-    data["path"] = path
+    data["path"] = os.path.abspath(path)
     return data
+
+
+def _check_keys(value, field, allowed):
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{field} must be a mapping")
+    unknown = set(value) - set(allowed)
+    if unknown:
+        raise ScenarioError(f"{field}: unknown field(s) {sorted(unknown)}; known: {sorted(allowed)}")
+    return value
 
 
 def _names(value, field):
@@ -58,65 +78,180 @@ def _names(value, field):
         if not _DNS_LABEL.match(name) or len(name) > 48:
             raise ScenarioError(f"{field}: {name!r} is not a valid cluster name (RFC 1123 label, at most 48 "
                                 "characters)")
+    return list(value)
+
+
+def _count(value, field, minimum=0):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ScenarioError(f"{field} must be an integer >= {minimum}, got {value!r}")
     return value
 
 
-def _cluster_names(spec):
-    if spec is None:
-        return []
-    if not isinstance(spec, dict):
-        raise ScenarioError("clusters must be a mapping with 'names' or 'count'")
-    unknown = set(spec) - {"names", "count", "prefix"}
-    if unknown:
-        raise ScenarioError(f"clusters: unknown field(s) {sorted(unknown)}; known: count, names, prefix")
+def _number(value, field, minimum=0.0):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise ScenarioError(f"{field} must be a number >= {minimum}, got {value!r}")
+    return float(value)
+
+
+def _clusters(spec):
+    spec = _check_keys(spec or {}, "clusters", {"names", "count", "prefix", "not_ready"})
+    if "names" in spec and "count" in spec:
+        raise ScenarioError("clusters: give either 'names' or 'count', not both")
     if "names" in spec:
-        return _names(spec["names"], "clusters.names")
-    count = spec.get("count", 0)
-    if not isinstance(count, int) or count < 0:
-        raise ScenarioError(f"clusters.count must be a non-negative integer, got {count!r}")
-    width = max(2, len(str(count)))
-    prefix = spec.get("prefix", "member")
-    return [f"{prefix}{i:0{width}d}" for i in range(1, count + 1)]
+        names = _names(spec["names"], "clusters.names")
+    else:
+        count = _count(spec.get("count", 0), "clusters.count")
+        width = max(2, len(str(count)))
+        prefix = spec.get("prefix", "member")
+        names = [f"{prefix}{i:0{width}d}" for i in range(1, count + 1)]
+    not_ready = _names(spec.get("not_ready", []), "clusters.not_ready")
+    _known(not_ready, names, "clusters.not_ready")
+    return names, not_ready
+
+
+def _known(subset, names, field):
+    missing = sorted(set(subset) - set(names))
+    if missing:
+        raise ScenarioError(f"{field} names clusters that the scenario does not have: {missing}")
+
+
+def _targets(value, clusters, field, index):
+    if value in (None, "all"):
+        return list(clusters)
+    if isinstance(value, dict):
+        _check_keys(value, field, {"spread"})
+        spread = _count(value.get("spread"), f"{field}.spread", 1)
+        return [clusters[(index * spread + i) % len(clusters)] for i in range(min(spread, len(clusters)))] \
+            if clusters else []
+    return _names(value, field)
+
+
+def _workloads(items, clusters, extra_targets, field, kind_field):
+    result = []
+    for index, item in enumerate(items or []):
+        where = f"{field}[{index}]"
+        _check_keys(item, where, {"namespace", kind_field, "clusters"})
+        names = item.get(kind_field, [])
+        if isinstance(names, int) and not isinstance(names, bool):
+            names = [f"app-{i:04d}" for i in range(1, names + 1)]
+        if not isinstance(names, list) or not all(isinstance(n, str) and _DNS_LABEL.match(n) for n in names):
+            raise ScenarioError(f"{where}.{kind_field} must be a list of DNS-1123 names or a count")
+        per_name = []
+        for position, name in enumerate(names):
+            targets = _targets(item.get("clusters"), clusters, f"{where}.clusters", position)
+            _known(targets, clusters + extra_targets, f"{where}.clusters")
+            per_name.append({"name": name, "clusters": targets})
+        entry = {"items": per_name}
+        if kind_field == "deployments":
+            entry["namespace"] = item.get("namespace", "default")
+        result.append(entry)
+    return result
+
+
+def _override_policies(items, clusters):
+    result = []
+    for index, item in enumerate(items or []):
+        where = f"override_policies[{index}]"
+        _check_keys(item, where, {"name", "namespace", "deployments", "clusters", "plaintext"})
+        if not item.get("name"):
+            raise ScenarioError(f"{where}.name is required")
+        plaintext = item.get("plaintext") or []
+        for position, step in enumerate(plaintext):
+            _check_keys(step, f"{where}.plaintext[{position}]", {"path", "operator", "value"})
+            if step.get("operator") not in ("add", "remove", "replace"):
+                raise ScenarioError(f"{where}.plaintext[{position}].operator must be add, remove or replace")
+        targets = item.get("clusters")
+        if targets is not None:
+            _known(_names(targets, f"{where}.clusters"), clusters, f"{where}.clusters")
+        result.append({"name": item["name"], "namespace": item.get("namespace"),
+                       "deployments": list(item.get("deployments") or []), "clusters": targets,
+                       "plaintext": plaintext})
+    return result
+
+
+def _faults(spec, clusters):
+    spec = _check_keys(spec or {}, "faults", FAULTS)
+    faults = {"webhook_available": bool(spec.get("webhook_available", True)),
+              "resolved": bool(spec.get("resolved", False))}
+    for field in ("missing_namespaces", "terminating_namespaces", "unsynced_clusters"):
+        faults[field] = _names(spec.get(field, []), f"faults.{field}")
+        _known(faults[field], clusters, f"faults.{field}")
+    faults["missing_clusters"] = _names(spec.get("missing_clusters", []), "faults.missing_clusters")
+    clash = sorted(set(faults["missing_clusters"]) & set(clusters))
+    if clash:
+        raise ScenarioError(f"faults.missing_clusters must not also be in clusters: {clash}")
+    stuck = []
+    for index, item in enumerate(spec.get("stuck_works", [])):
+        where = f"faults.stuck_works[{index}]"
+        _check_keys(item, where, {"namespace", "deployment", "cluster"})
+        if not item.get("deployment") or item.get("cluster") not in clusters:
+            raise ScenarioError(f"{where} needs 'deployment' and a 'cluster' the scenario has")
+        stuck.append({"namespace": item.get("namespace", "default"), "deployment": item["deployment"],
+                      "cluster": item["cluster"]})
+    faults["stuck_works"] = stuck
+    identity = _check_keys(spec.get("controller_identity", {}), "faults.controller_identity", {"user", "groups"})
+    faults["controller_identity"] = {"user": identity.get("user", "system:karmada:karmada-controller-manager"),
+                                     "groups": list(identity.get("groups", ["system:masters"]))}
+    rbac = spec.get("rbac", [])
+    if not isinstance(rbac, list) or not all(isinstance(o, dict) and o.get("kind") in (
+            "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding") for o in rbac):
+        raise ScenarioError("faults.rbac must be a list of Role, RoleBinding, ClusterRole or ClusterRoleBinding "
+                            "objects")
+    faults["rbac"] = rbac
+    error = spec.get("apiserver_error")
+    if error is not None:
+        _check_keys(error, "faults.apiserver_error", {"message", "code", "fraction"})
+        if not error.get("message"):
+            raise ScenarioError("faults.apiserver_error.message is required")
+        error = {"message": error["message"], "code": _count(error.get("code", 500), "faults.apiserver_error.code",
+                                                             500),
+                 "fraction": min(1.0, _number(error.get("fraction", 1.0), "faults.apiserver_error.fraction"))}
+    faults["apiserver_error"] = error
+    api_faults = []
+    for index, item in enumerate(spec.get("api_faults", [])):
+        try:
+            Fault.from_dict(item)
+        except (FaultSpecError, TypeError) as exc:
+            raise ScenarioError(f"faults.api_faults[{index}]: {exc}") from None
+        api_faults.append(item)
+    faults["api_faults"] = api_faults
+    return faults
 
 
 def normalise(data):
-    known_fields = {"description", "clusters", "workloads", "controller_manager"}
-    unknown = set(data) - known_fields - {"name", "path"}
+    unknown = set(data) - TOP_LEVEL - {"name", "path"}
     if unknown:
-        raise ScenarioError(f"unknown top-level field(s) {sorted(unknown)}; known: {sorted(known_fields)}")
-    clusters = _cluster_names(data.get("clusters"))
-    workloads = []
-    for index, item in enumerate(data.get("workloads") or []):
-        field = f"workloads[{index}]"
-        if not isinstance(item, dict):
-            raise ScenarioError(f"{field} must be a mapping")
-        namespace = item.get("namespace", "default")
-        deployments = item.get("deployments", [])
-        if isinstance(deployments, int):
-            deployments = [f"app-{i:03d}" for i in range(1, deployments + 1)]
-        if not isinstance(deployments, list):
-            raise ScenarioError(f"{field}.deployments must be a list of names or a count")
-        targets = item.get("clusters", "all")
-        if targets == "all":
-            targets = list(clusters)
-        else:
-            targets = _names(targets, f"{field}.clusters")
-            missing = sorted(set(targets) - set(clusters))
-            if missing:
-                raise ScenarioError(f"{field}.clusters names clusters that the scenario does not have: {missing}")
-        workloads.append({"namespace": namespace, "deployments": deployments, "clusters": targets})
-    manager = {"namespace": "karmada-system", "name": "karmada-controller-manager",
-               "labels": {"app": "karmada-controller-manager"}, "replicas": 2, "log_format": "text"}
-    given = data.get("controller_manager") or {}
-    if not isinstance(given, dict):
-        raise ScenarioError("controller_manager must be a mapping")
-    unknown = set(given) - set(manager)
-    if unknown:
-        raise ScenarioError(f"controller_manager: unknown field(s) {sorted(unknown)}; known: {sorted(manager)}")
-    manager.update(given)
+        raise ScenarioError(f"unknown top-level field(s) {sorted(unknown)}; known: {sorted(TOP_LEVEL)}")
+    clusters, not_ready = _clusters(data.get("clusters"))
+    faults = _faults(data.get("faults"), clusters)
+    workloads = _workloads(data.get("workloads"), clusters, faults["missing_clusters"], "workloads", "deployments")
+    cluster_workloads = _workloads(data.get("cluster_workloads"), clusters, faults["missing_clusters"],
+                                   "cluster_workloads", "clusterroles")
+    manager = dict(MANAGER_DEFAULTS)
+    manager.update(_check_keys(data.get("controller_manager") or {}, "controller_manager", MANAGER_DEFAULTS))
     if manager["log_format"] not in ("text", "json"):
         raise ScenarioError(f"controller_manager.log_format must be 'text' or 'json', got {manager['log_format']!r}")
-    if not isinstance(manager["replicas"], int) or manager["replicas"] < 1:
-        raise ScenarioError(f"controller_manager.replicas must be a positive integer, got {manager['replicas']!r}")
-    return {"description": data.get("description", ""), "clusters": clusters, "workloads": workloads,
-            "controller_manager": manager}
+    _count(manager["replicas"], "controller_manager.replicas", 1)
+    _count(manager["verbosity"], "controller_manager.verbosity")
+    if not isinstance(manager["labels"], dict) or not manager["labels"]:
+        raise ScenarioError("controller_manager.labels must be a non-empty mapping")
+    history = dict(HISTORY_DEFAULTS)
+    history.update(_check_keys(data.get("history") or {}, "history", HISTORY_DEFAULTS))
+    for field, value in history.items():
+        history[field] = _number(value, f"history.{field}")
+    if history["failing_minutes"] > history["minutes"]:
+        raise ScenarioError("history.failing_minutes must not exceed history.minutes")
+    if history["resolved_minutes_ago"] > history["failing_minutes"]:
+        raise ScenarioError("history.resolved_minutes_ago must not exceed history.failing_minutes")
+    noise = _check_keys(data.get("noise") or {}, "noise", {"events", "log_lines"})
+    return {
+        "description": str(data.get("description", "")),
+        "seed": _count(data.get("seed", 7), "seed"),
+        "time_scale": _number(data.get("time_scale", 0.01), "time_scale", 0.0001),
+        "clusters": clusters, "not_ready": not_ready,
+        "workloads": workloads, "cluster_workloads": cluster_workloads,
+        "override_policies": _override_policies(data.get("override_policies"), clusters),
+        "faults": faults, "history": history, "controller_manager": manager,
+        "noise": {"events": _count(noise.get("events", 0), "noise.events"),
+                  "log_lines": _count(noise.get("log_lines", 0), "noise.log_lines")},
+    }
