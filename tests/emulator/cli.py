@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 from . import scenarios
@@ -101,7 +102,26 @@ def _tail(path, lines=20):
         return ""
 
 
+def _check_monitoring_options(args):
+    if args.alertmanager and not args.prometheus:
+        raise CliError("--alertmanager needs --prometheus: Alertmanager gets its alerts from the Prometheus "
+                       "that --prometheus starts")
+    if args.webhook_url is not None and not args.alertmanager:
+        raise CliError("--webhook-url needs --alertmanager: the webhook is Alertmanager's receiver")
+    if args.webhook_url is not None:
+        parsed = urllib.parse.urlsplit(args.webhook_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise CliError(f"--webhook-url {args.webhook_url!r} is not an http:// or https:// URL")
+    if args.prometheus:
+        from . import prometheus
+        try:
+            prometheus.require_binaries(alertmanager=args.alertmanager)
+        except prometheus.StackError as exc:
+            raise CliError(str(exc)) from None
+
+
 def cmd_up(args):
+    _check_monitoring_options(args)
     scenario = scenarios.load(args.scenario)          # fail fast, before anything starts
     workdir = _prepare_workdir(args.workdir)
     if running(workdir):
@@ -118,14 +138,60 @@ def cmd_up(args):
     with open(os.path.join(workdir, "emulator.log"), "ab") as log:
         child = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
-    write_processes(workdir, [{"name": "emulator", "pid": child.pid, "marker": "tests.emulator"}])
+    emulator_process = {"name": "emulator", "pid": child.pid, "marker": "tests.emulator"}
+    write_processes(workdir, [emulator_process])
     endpoints = _wait_ready(workdir, child, args.timeout)
+    monitoring = _start_monitoring(args, workdir, endpoints, child, emulator_process) if args.prometheus else {}
     print(f"emulator up (scenario {scenario['name']}, pid {child.pid})")
     print(f"  karmada-apiserver  {endpoints['karmada_apiserver']['url']}")
     print(f"  karmada-host       {endpoints['host']['url']}")
     print(f"  kubeconfig         {endpoints['kubeconfig']}  (contexts karmada-apiserver, karmada-host)")
+    if "prometheus" in monitoring:
+        timings = monitoring["prometheus"]["timings"]
+        print(f"  prometheus         {monitoring['prometheus']['url']}  (pid {monitoring['prometheus']['pid']}, "
+              f"ready in {timings['total']}s)")
+    if "alertmanager" in monitoring:
+        receiver = monitoring["alertmanager"]["webhook_url"] or "no receiver"
+        print(f"  alertmanager       {monitoring['alertmanager']['url']}  (pid {monitoring['alertmanager']['pid']}, "
+              f"webhook {receiver})")
     print(f"  stop with          python -m tests.emulator down --workdir {args.workdir}")
     return 0
+
+
+def _start_monitoring(args, workdir, endpoints, child, emulator_process):
+    """Prometheus (and Alertmanager) next to the running emulator; on failure stop everything started."""
+    from . import prometheus
+
+    def record(servers):
+        write_processes(workdir, [emulator_process] + [server.record() for server in servers])
+
+    stack = prometheus.Stack(workdir, endpoints, alertmanager=args.alertmanager, webhook_url=args.webhook_url,
+                             timeout=args.timeout, on_change=record,
+                             log=lambda message: print(message, file=sys.stderr))
+    try:
+        info = stack.start()
+    except (prometheus.StackError, OSError, subprocess.SubprocessError) as exc:
+        stack.stop()
+        child.terminate()
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        try:
+            os.remove(os.path.join(workdir, PROCESSES))
+        except OSError:
+            pass
+        raise CliError(f"could not start Prometheus/Alertmanager, so the emulator was stopped again: {exc}") from None
+    endpoints_file = os.path.join(workdir, "endpoints.json")
+    with open(endpoints_file, encoding="utf-8") as handle:
+        current = json.load(handle)
+    current.update(info)
+    tmp = f"{endpoints_file}.tmp{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(current, handle, indent=2)
+    os.replace(tmp, endpoints_file)
+    return info
 
 
 def cmd_down(args):
@@ -191,6 +257,13 @@ def build_parser():
         command.add_argument("--host-port", type=int, default=0, help="port for the host cluster API server")
         if name == "up":
             command.add_argument("--timeout", type=float, default=60, help="seconds to wait for start-up")
+            command.add_argument("--prometheus", action="store_true",
+                                 help="also start Prometheus (/usr/bin/prometheus) scraping the emulator, with the "
+                                 "Karmada SLO rules and the scenario's history backfilled")
+            command.add_argument("--alertmanager", action="store_true",
+                                 help="also start Alertmanager wired to that Prometheus (needs --prometheus)")
+            command.add_argument("--webhook-url", metavar="URL",
+                                 help="Alertmanager's receiver: POST alert notifications to URL (needs --alertmanager)")
     down = sub.add_parser("down", help="stop every process 'up' started in a workdir")
     down.add_argument("--workdir", required=True)
     return parser

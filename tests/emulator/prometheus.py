@@ -53,13 +53,17 @@ class StackError(Exception):
     """Prometheus or Alertmanager could not be set up; the message says why and where the log is."""
 
 
+class PortTaken(StackError):
+    """The free port picked for a server was taken by someone else before the server bound it."""
+
+
 def require_binaries(alertmanager=False):
     needed = [("prometheus", PROMETHEUS_BIN, "--prometheus"), ("promtool", PROMTOOL_BIN, "--prometheus")]
     if alertmanager:
         needed.append(("prometheus-alertmanager", ALERTMANAGER_BIN, "--alertmanager"))
     missing = [(name, path, option) for name, path, option in needed if not os.access(path, os.X_OK)]
     if missing:
-        what = ", ".join(f"{path} (for {option})" for _, path, option in missing)
+        what = ", ".join(f"{path} (for {option})" for unused_name, path, option in missing)
         raise StackError(f"{what} not found: {SETUP_HINT}")
 
 
@@ -77,8 +81,7 @@ def http_get(url, timeout=5):
 def query(base_url, promql, timeout=10):
     """An instant query against Prometheus: the ``data.result`` list."""
     url = f"{base_url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-    _, body = http_get(url, timeout)
-    return json.loads(body)["data"]["result"]
+    return json.loads(http_get(url, timeout)[1])["data"]["result"]
 
 
 # -- processes -----------------------------------------------------------------------------------------
@@ -123,8 +126,10 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running():
-                raise StackError(f"{self.name} exited with status {self.process.returncode} while starting; "
-                                 f"see {self.log_path}:\n{tail(self.log_path)}")
+                log = tail(self.log_path)
+                kind = PortTaken if "address already in use" in log else StackError
+                raise kind(f"{self.name} exited with status {self.process.returncode} while starting; "
+                           f"see {self.log_path}:\n{log}")
             try:
                 if http_get(url, timeout=2)[0] == 200:
                     return
@@ -168,7 +173,7 @@ def label_history(source, out_dir, assign, block_seconds=BLOCK_SECONDS):
             if line.startswith("#"):
                 if line.startswith("# EOF"):
                     break
-                if line.startswith("# HELP") or line.startswith("# TYPE") or line.startswith("# UNIT"):
+                if line.startswith(("# HELP", "# TYPE", "# UNIT")):
                     if not header or header[-1].split()[2] != line.split()[2]:
                         header = []
                         family += 1
@@ -190,7 +195,7 @@ def label_history(source, out_dir, assign, block_seconds=BLOCK_SECONDS):
             output = outputs.get(block)
             if output is None:
                 path = os.path.join(out_dir, f"history-{block}.om")
-                output = outputs[block] = [open(path, "w", encoding="utf-8"), 0]    # noqa: SIM115 - closed below
+                output = outputs[block] = [open(path, "w", encoding="utf-8"), 0]
             if output[1] != family:
                 output[0].writelines(header)
                 output[1] = family
@@ -230,11 +235,8 @@ def history_of(endpoints):
 
 # -- rules ---------------------------------------------------------------------------------------------
 
-def backfill_levels(rules):
-    """Recording rules grouped so that each group only reads raw series or series of earlier groups.
-
-    Returns a list of rule-file dicts (same group names, recording rules only), level 1 first.
-    """
+def _dependencies(rules):
+    """Recorded name -> the recorded names its expressions read (a name may be recorded by several rules)."""
     recorded = sloth.recorded_names(rules)
     patterns = {name: re.compile(r"(?<![\w:])" + re.escape(name) + r"(?![\w:])") for name in recorded}
     deps = {}
@@ -243,17 +245,30 @@ def backfill_levels(rules):
             if "record" in rule:
                 deps.setdefault(rule["record"], set()).update(
                     n for n, pattern in patterns.items() if n != rule["record"] and pattern.search(rule["expr"]))
-    levels = {}
+    return deps
 
-    def level(name, seen=()):
-        if name not in levels:
+
+def _resolve(names, own_value, deps):
+    """Evaluate ``own_value(name, [values of its dependencies])`` for every name, dependencies first."""
+    values = {}
+
+    def value(name, seen=()):
+        if name not in values:
             if name in seen:
                 raise StackError(f"recording rules depend on each other in a cycle through {name}")
-            levels[name] = 1 + max((level(dep, seen + (name,)) for dep in deps[name]), default=0)
-        return levels[name]
+            values[name] = own_value(name, [value(dep, seen + (name,)) for dep in sorted(deps[name])])
+        return values[name]
 
-    for name in deps:
-        level(name)
+    return {name: value(name) for name in names}
+
+
+def backfill_levels(rules):
+    """Recording rules grouped so that each level only reads raw series or series of earlier levels.
+
+    Returns a list of rule-file dicts (same group names, recording rules only), level 1 first.
+    """
+    deps = _dependencies(rules)
+    levels = _resolve(deps, lambda name, below: 1 + max(below, default=0), deps)
     files = []
     for wanted in range(1, max(levels.values(), default=0) + 1):
         groups = []
@@ -270,30 +285,27 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 8640
 
 
 def rule_windows(rules):
-    """Recorded name -> the longest range the rule reads, directly or through the series it reads."""
-    recorded = sloth.recorded_names(rules)
-    direct, deps = {}, {}
+    """Recorded name -> the longest range (seconds) the rule reads, directly or through the series it reads."""
+    direct = {}
     for group in rules["groups"]:
         for rule in group["rules"]:
             if "record" in rule:
                 ranges = [int(n) * _UNIT[u] for n, u in _RANGE.findall(rule["expr"])]
                 direct[rule["record"]] = max([direct.get(rule["record"], 0), *ranges])
-                deps.setdefault(rule["record"], set()).update(
-                    n for n in recorded if n != rule["record"] and re.search(r"(?<![\w:])" + re.escape(n) + r"(?![\w:])",
-                                                                             rule["expr"]))
-    windows = {}
-
-    def window(name):
-        if name not in windows:
-            windows[name] = direct[name] or max((window(dep) for dep in deps[name]), default=0)
-        return windows[name]
-
-    return {name: window(name) for name in direct}
+    deps = _dependencies(rules)
+    return _resolve(deps, lambda name, below: direct[name] or max(below, default=0), deps)
 
 
 def backfill_step(window):
-    """Backfill resolution for a rule: fine for short windows, at most a minute (well within the 5m lookback)."""
-    return int(min(60, max(BACKFILL_STEP, window // 60)))
+    """Backfill resolution for a rule reading ``window`` seconds of data (0: reads no range).
+
+    The 5m SLI and what is computed from it keep the history's 15s resolution (the 30d SLI averages
+    the 5m samples); longer windows change slowly and get 1m, 1d and longer 4m steps (inside the 5m
+    lookback, so instant queries over the backfilled period see no gaps).
+    """
+    if 0 < window <= 5 * 60:
+        return BACKFILL_STEP
+    return 60 if window <= 6 * 3600 else 240
 
 
 def split_rules(level, parts, windows=None):
@@ -306,14 +318,14 @@ def split_rules(level, parts, windows=None):
             step = backfill_step(window)
             jobs.append((max(window, 60) / step + 10, group["name"], step, rule))
     jobs.sort(key=lambda job: -job[0])
-    bins = [[0.0, {}] for _ in range(max(1, min(parts, len(jobs))))]
+    bins = [[0.0, {}] for unused_index in range(max(1, min(parts, len(jobs))))]
     for cost, group_name, step, rule in jobs:
         target = min(bins, key=lambda b: b[0])
         target[0] += cost
         target[1].setdefault((group_name, step), []).append(rule)
     return [{"groups": [{"name": f"{name}-every-{step}s", "interval": f"{step}s", "rules": rules}
                         for (name, step), rules in sorted(groups.items())]}
-            for _, groups in bins if groups]
+            for unused_cost, groups in bins if groups]
 
 
 # -- the stack -----------------------------------------------------------------------------------------
@@ -353,10 +365,7 @@ class Stack:
         targets = self._targets()
         if self.want_alertmanager:
             self._start_alertmanager()
-        port = free_port()
-        self.prometheus_url = f"http://127.0.0.1:{port}"
-        self.prometheus = Server("prometheus", self._prometheus_command(port), os.path.join(self.prom_dir, "prometheus.log"),
-                                 f"--config.file={self.config_file}")
+        self._new_prometheus(free_port())
         history = history_of(self.endpoints)
         if history:
             self._import_history(history, targets)
@@ -415,7 +424,17 @@ class Stack:
         return targets
 
     def _start_alertmanager(self):
-        port = free_port()
+        began = time.monotonic()
+        for attempt in range(3):
+            try:
+                self._launch_alertmanager(free_port())
+                break
+            except PortTaken:
+                if attempt == 2:
+                    raise
+        self.timings["alertmanager_ready"] = round(time.monotonic() - began, 2)
+
+    def _launch_alertmanager(self, port):
         self.alertmanager_url = f"http://127.0.0.1:{port}"
         config = os.path.join(self.am_dir, "alertmanager.yml")
         receiver = {"name": "webhook"}
@@ -433,14 +452,14 @@ class Stack:
         ], os.path.join(self.am_dir, "alertmanager.log"), f"--config.file={config}")
         self.alertmanager.start()
         self.on_change(self.servers())
-        began = time.monotonic()
         self.alertmanager.wait_ready(self.alertmanager_url + "/-/ready", self.timeout)
-        self.timings["alertmanager_ready"] = round(time.monotonic() - began, 2)
 
     def _prometheus_command(self, port):
         return [PROMETHEUS_BIN, f"--config.file={self.config_file}", f"--storage.tsdb.path={self.data_dir}",
                 f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address=127.0.0.1:{port}",
-                "--web.enable-lifecycle", "--web.enable-admin-api", "--log.level=info"]
+                "--web.enable-lifecycle", "--web.enable-admin-api", "--log.level=info",
+                # Alerts evaluated before Alertmanager discovery finishes are dropped; resend soon, not after 1m.
+                f"--rules.alert.resend-delay={INTERVAL}"]
 
     def _write_config(self, targets, final):
         config = {
@@ -458,11 +477,23 @@ class Stack:
             yaml.safe_dump(config, handle, sort_keys=False)
         os.replace(tmp, self.config_file)
 
+    def _new_prometheus(self, port):
+        self.prometheus_url = f"http://127.0.0.1:{port}"
+        self.prometheus = Server("prometheus", self._prometheus_command(port), os.path.join(self.prom_dir, "prometheus.log"),
+                                 f"--config.file={self.config_file}")
+
     def _start_prometheus(self):
         began = time.monotonic()
-        self.prometheus.start()
-        self.on_change(self.servers())
-        self.prometheus.wait_ready(self.prometheus_url + "/-/ready", self.timeout)
+        for attempt in range(3):
+            self.prometheus.start()
+            self.on_change(self.servers())
+            try:
+                self.prometheus.wait_ready(self.prometheus_url + "/-/ready", self.timeout)
+                break
+            except PortTaken:
+                if attempt == 2:
+                    raise
+                self._new_prometheus(free_port())
         self.timings.setdefault("prometheus_starts", []).append(round(time.monotonic() - began, 2))
 
     def _restart_prometheus(self, before_start=None):
@@ -472,7 +503,7 @@ class Stack:
         self._start_prometheus()
 
     def _import_history(self, history, targets):
-        path, _, _ = history
+        path = history[0]
         began = time.monotonic()
         chunks = os.path.join(self.prom_dir, "history")
         os.makedirs(chunks)
@@ -489,7 +520,7 @@ class Stack:
         served = {}
         for job, target in targets.items():
             try:
-                _, body = http_get(f"http://{target['target']}{target['path']}", timeout=5)
+                body = http_get(f"http://{target['target']}{target['path']}", timeout=5)[1]
             except (OSError, urllib.error.URLError):
                 continue
             for line in body.decode(errors="replace").splitlines():
@@ -511,7 +542,7 @@ class Stack:
         Levels before the last are loaded by restarting Prometheus; the caller's final restart (with
         the rules) loads the last one. Within a level the rules are split over parallel promtool runs.
         """
-        _, start, end = history
+        start, end = history[1:]
         staging = []
         for number, level in enumerate(backfill_levels(self.rules), start=1):
             if number > 1:
@@ -550,7 +581,7 @@ class Stack:
                 running.append((args, subprocess.Popen([PROMTOOL_BIN, *args], stdout=subprocess.PIPE,
                                                        stderr=subprocess.STDOUT, text=True)))
             args, process = running.pop(0)
-            output, _ = process.communicate(timeout=600)
+            output = process.communicate(timeout=600)[0]
             if process.returncode != 0 and failure is None:
                 failure = f"promtool {' '.join(args)} failed ({process.returncode}):\n{output[-3000:]}"
             if failure is not None:
@@ -564,7 +595,7 @@ class Stack:
         loaded = set()
         while time.monotonic() < deadline:
             try:
-                _, body = http_get(self.prometheus_url + "/api/v1/rules", timeout=5)
+                body = http_get(self.prometheus_url + "/api/v1/rules", timeout=5)[1]
                 loaded = {group["name"] for group in json.loads(body)["data"]["groups"]}
                 if wanted <= loaded:
                     return

@@ -86,7 +86,7 @@ class SyntheticKarmada:
         with open(path, "w", encoding="utf-8") as handle:
             for index, (family, kind, helptext, samples) in enumerate(snapshots[0]):
                 handle.write(f"# HELP {family} {helptext}\n# TYPE {family} {kind}\n")
-                for position, (sample, labels, _) in enumerate(samples):
+                for position, (sample, labels) in enumerate(s[:2] for s in samples):
                     prefix = f"{sample}{_labels(labels)} "
                     handle.writelines(f"{prefix}{_num(snapshot[index][3][position][2])} {t}\n"
                                       for t, snapshot in zip(times, snapshots))
