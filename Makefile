@@ -43,6 +43,7 @@ SERVER_PACKAGES := prometheus prometheus-alertmanager
 SERVER_BINARIES := /usr/bin/prometheus /usr/bin/prometheus-alertmanager
 
 DEMO_DIR := $(ROOT)/.demo
+DEMO_SCENARIO ?= missing-namespaces
 INTEGRATION_DIR ?= tests/integration
 PYTEST_ARGS ?=
 
@@ -159,17 +160,18 @@ lint: ## ansible-lint (production profile, offline) and ruff
 # --------------------------------------------------------------------------
 # demo
 
-demo: setup ## Start the emulated Karmada in .demo and show it with kubectl
+demo: setup ## Start an emulated Karmada with a fault and Prometheus in .demo, run the runbook's commands by hand
 	@test -d $(ROOT)/tests/emulator || { echo "demo: tests/emulator is not there yet"; exit 1; }
-	cd $(ROOT) && $(VBIN)/python -m tests.emulator up --scenario healthy --workdir $(DEMO_DIR)
-	$(KUBECTL) --kubeconfig $(DEMO_DIR)/kubeconfig --context karmada-apiserver get clusters
-	$(KUBECTL) --kubeconfig $(DEMO_DIR)/kubeconfig --context karmada-apiserver get namespaces
-	$(KUBECTL) --kubeconfig $(DEMO_DIR)/kubeconfig --context karmada-host get pods -n karmada-system
+	cd $(ROOT) && $(VBIN)/python -m tests.emulator down --workdir $(DEMO_DIR) >/dev/null
+	cd $(ROOT) && $(VBIN)/python -m tests.emulator up --scenario $(DEMO_SCENARIO) --workdir $(DEMO_DIR) \
+		$$(test -x /usr/bin/prometheus && echo --prometheus)
+	$(ROOT)/tests/tools/runbook-by-hand.sh $(DEMO_DIR)/kubeconfig \
+		"$$($(VBIN)/python -c 'import json; print(json.load(open("$(DEMO_DIR)/endpoints.json")).get("prometheus", {}).get("url", ""))')"
 	@echo
-	@echo "The emulated Karmada keeps running. Use it with:"
+	@echo "The emulated Karmada ($(DEMO_SCENARIO)) keeps running. Use it with:"
 	@echo "  $(KUBECTL) --kubeconfig $(DEMO_DIR)/kubeconfig --context karmada-apiserver get clusters"
 	@echo "Stop it with:"
-	@echo "  .venv/bin/python -m tests.emulator down --workdir .demo    (or: make demo-down)"
+	@echo "  make demo-down"
 
 demo-down: ## Stop the emulated Karmada started by `make demo`
 	cd $(ROOT) && $(VBIN)/python -m tests.emulator down --workdir $(DEMO_DIR)
