@@ -218,17 +218,28 @@ def test_a_server_that_dies_at_start_stops_everything_again(tmp_path):
 @pytest.mark.emulator
 def test_up_records_every_server_pid_and_down_stops_them(tmp_path):
     handle = EmulatorHandle(tmp_path / "emu").up("--prometheus", "--alertmanager")
-    processes = json.loads((tmp_path / "emu" / "processes.json").read_text())
+    try:
+        processes = _check_recorded_servers(tmp_path / "emu", handle.endpoints)
+    finally:
+        result = handle.down()
+    assert result.returncode == 0
+    for process in processes:
+        assert f"pid {process['pid']}" in result.stdout
+        assert _gone(process["pid"])
+
+
+def _check_recorded_servers(workdir, endpoints):
+    processes = json.loads((workdir / "processes.json").read_text())
     assert [p["name"] for p in processes] == ["emulator", "alertmanager", "prometheus"]
     binaries = {"prometheus": prometheus.PROMETHEUS_BIN, "alertmanager": prometheus.ALERTMANAGER_BIN}
     for process in processes[1:]:
-        argv = open(f"/proc/{process['pid']}/cmdline", "rb").read().split(b"\0")
+        with open(f"/proc/{process['pid']}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
         assert argv[0].decode() == binaries[process["name"]]        # the server itself, not a shell around it
-    endpoints = handle.endpoints
     assert endpoints["prometheus"]["url"].startswith("http://127.0.0.1:")
     assert endpoints["prometheus"]["pid"] == processes[2]["pid"]
     assert endpoints["alertmanager"]["url"].startswith("http://127.0.0.1:")
-    assert oct(os.stat(tmp_path / "emu" / "endpoints.json").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(workdir / "endpoints.json").st_mode & 0o777) == "0o600"
     # `up` returned only once Prometheus was ready with every rule group loaded.
     prom = Prom(endpoints["prometheus"]["url"])
     groups = {g["name"] for g in prom.get("/api/v1/rules")["data"]["groups"]}
@@ -238,13 +249,9 @@ def test_up_records_every_server_pid_and_down_stops_them(tmp_path):
     assert alerting["static_configs"][0]["targets"] == [endpoints["alertmanager"]["url"].split("//")[1]]
     with urllib.request.urlopen(endpoints["alertmanager"]["url"] + "/-/ready", timeout=5) as response:
         assert response.status == 200
-    again = run_emulator_cli("up", "--prometheus", "--workdir", str(tmp_path / "emu"))
+    again = run_emulator_cli("up", "--prometheus", "--workdir", str(workdir))
     assert again.returncode == 2 and "already running" in again.stderr
-    result = handle.down()
-    assert result.returncode == 0
-    for process in processes:
-        assert f"pid {process['pid']}" in result.stdout
-        assert _gone(process["pid"])
+    return processes
 
 
 def _gone(pid):
