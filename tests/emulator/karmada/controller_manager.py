@@ -357,10 +357,11 @@ class ControllerManager:
         applied = any(c.get("type") == "Applied" for c in work.get("status", {}).get("conditions") or [])
         if not applied and self._cluster_ready(cluster):
             now = clock.rfc3339()
-            self.karmada.mutate(WORK, meta["namespace"], meta["name"], lambda w: w.__setitem__("status", {
-                "conditions": [{"type": "Applied", "status": "True", "reason": "AppliedSuccessful",
-                                "message": "Manifest has been successfully applied", "lastTransitionTime": now}]}),
-                                subresource="status")
+            applied_status = {"conditions": [{"type": "Applied", "status": "True", "reason": "AppliedSuccessful",
+                                              "message": "Manifest has been successfully applied",
+                                              "lastTransitionTime": now}]}
+            self.karmada.mutate(WORK, meta["namespace"], meta["name"],
+                                lambda w: w.__setitem__("status", applied_status), subresource="status")
 
     def _release_work(self, namespace, name):
         def drop_finalizer(work):

@@ -110,7 +110,7 @@ def matching_policies(store, workload, cluster):
             priority = policy_priority(policy, workload)
             if priority and any(cluster_matches(rule.get("targetCluster"), cluster) for rule in _rules(policy)):
                 candidates.append((priority, policy["metadata"]["name"], policy))
-        ordered += [(rtype.kind, policy) for _, _, policy in sorted(candidates, key=lambda c: (c[0], c[1]))]
+        ordered += [(rtype.kind, candidate[2]) for candidate in sorted(candidates, key=lambda c: (c[0], c[1]))]
     return ordered
 
 

@@ -61,8 +61,8 @@ def _seed_clusters(store, scenario, now):
                      "apiEndpoint": f"https://{cluster}.members.example:6443",
                      "secretRef": {"namespace": "karmada-cluster", "name": cluster},
                      "impersonatorSecretRef": {"namespace": "karmada-cluster", "name": f"{cluster}-impersonator"},
-                     **({} if ready else {"taints": [{"key": "cluster.karmada.io/unreachable",
-                                                       "effect": "NoSchedule", "timeAdded": now}]})},
+                     **({} if ready else {"taints": [
+                         {"key": "cluster.karmada.io/unreachable", "effect": "NoSchedule", "timeAdded": now}]})},
             "status": {"kubernetesVersion": MEMBER_KUBERNETES_VERSION, "conditions": [condition],
                        "nodeSummary": {"totalNum": 3, "readyNum": 3 if ready else 0}}})
         if cluster not in scenario["faults"]["missing_namespaces"]:
