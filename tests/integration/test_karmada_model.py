@@ -278,8 +278,8 @@ def test_restart_recreates_missing_namespaces(scenario, kubectl_for):
     _wait(lambda: set(_fully_applied(handle).values()) == {"True"}, timeout=15, what="recovery after restart")
     assert handle.raw("GET", "/api/v1/namespaces/karmada-es-member2").status == 200
     holder = kubectl.json("get", "lease", "karmada-controller-manager", "-n", "karmada-system")["spec"]
-    pods = {p["metadata"]["name"] for p in kubectl.json("get", "pods", "-n", "karmada-system",
-                                                           context="karmada-host")["items"]}
+    pods = kubectl.json("get", "pods", "-n", "karmada-system", context="karmada-host")["items"]
+    pods = {p["metadata"]["name"] for p in pods}
     assert holder["holderIdentity"].split("_")[0] in pods
     assert holder["leaseTransitions"] > lease["spec"]["leaseTransitions"]
 
