@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""RBAC of the controller-manager on the Karmada API server (runbook step 5).
+
+The binding controller must create, update, get, list and watch ``works.work.karmada.io`` in every
+execution namespace. SubjectAccessReviews ask the API server's own authorizer whether the
+controller's identity may, for a constant sample of namespaces; the denials the controller logged
+are the other half of the evidence.
+
+Standard installs (hack/deploy-karmada.sh, karmadactl init, Helm, the operator) give the
+controller-manager a client certificate in ``system:masters``, which RBAC never denies; RBAC errors
+come from hardened installs with their own identity. When the identity is unknown, the denied
+user in the logs is the best guess.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import resource_path
+from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
+
+SUBJECT_ACCESS_REVIEWS = resource_path("authorization.k8s.io", "v1", "subjectaccessreviews")
+WORK_GROUP = "work.karmada.io"
+WORK_RESOURCE = "works"
+DEFAULT_VERBS = ("create", "update", "get", "list", "watch")
+WRITE_VERBS = ("create", "update")
+DEFAULT_SAMPLE_SIZE = 3
+MAX_DENIAL_NAMESPACES = 5
+MAX_EVIDENCE = 20
+
+WRITE_DENIED_STRENGTH = 0.9       # the authorizer itself says no: direct proof
+READ_DENIED_STRENGTH = 0.7
+LOG_ONLY_STRENGTH = 0.6
+
+NO_DENIALS = {"lines": 0, "samples": [], "users": [], "namespaces": [], "scanned": None}
+
+
+class AccessInputError(ValueError):
+    """Input that cannot be used; the message names the option and what was wrong."""
+
+
+def normalize_denials(value, option="log_denials"):
+    """The controller_logs module's ``rbac`` dict, checked; None or {} means no log evidence was given."""
+    if not value:
+        return dict(NO_DENIALS)
+    if not isinstance(value, dict):
+        raise AccessInputError("%s must be a dict (the controller_logs module's rbac result), got %s"
+                               % (option, type(value).__name__))
+    result = dict(NO_DENIALS)
+    try:
+        result["lines"] = int(value.get("lines") or 0)
+    except (TypeError, ValueError) as exc:
+        raise AccessInputError("%s.lines must be a number, got %r" % (option, value.get("lines"))) from exc
+    for key in ("samples", "users", "namespaces"):
+        items = value.get(key) or []
+        if not isinstance(items, list):
+            raise AccessInputError("%s.%s must be a list, got %s" % (option, key, type(items).__name__))
+        result[key] = list(items)
+    result["users"] = [str(u) for u in result["users"] if u]
+    result["namespaces"] = [str(n) for n in result["namespaces"] if n]
+    if "scanned" in value:
+        result["scanned"] = bool(value["scanned"])
+    return result
+
+
+def resolve_identity(user=None, groups=None, denials=None):
+    """{user, groups, source}: configured if given, else the user most often denied in the logs, else unknown."""
+    groups = [g for g in (groups or []) if g]
+    if user or groups:
+        return {"user": user or "", "groups": groups, "source": "configured"}
+    users = (denials or {}).get("users") or []
+    if users:
+        # A log denial names the user only; its groups are not known.
+        return {"user": users[0], "groups": [], "source": "logs"}
+    return {"user": None, "groups": [], "source": "unknown"}
+
+
+def sample_namespaces(existing, size=DEFAULT_SAMPLE_SIZE, denied=()):
+    """Namespaces to review: those named in denials (at most a few), then the first ``size`` execution
+    namespaces by name. Constant in size, whatever the number of clusters."""
+    chosen = []
+    for name in list(denied)[:MAX_DENIAL_NAMESPACES]:
+        if name not in chosen:
+            chosen.append(name)
+    for name in sorted(n for n in existing if n.startswith(EXECUTION_SPACE_PREFIX))[:size]:
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+def review_body(identity, verb, namespace=None):
+    attributes = {"verb": verb, "group": WORK_GROUP, "resource": WORK_RESOURCE}
+    if namespace:
+        attributes["namespace"] = namespace
+    spec = {"resourceAttributes": attributes}
+    if identity.get("user"):
+        spec["user"] = identity["user"]
+    if identity.get("groups"):
+        spec["groups"] = list(identity["groups"])
+    return {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec}
+
+
+def review_result(verb, namespace, response):
+    status = (response or {}).get("status") or {}
+    result = {"verb": verb, "namespace": namespace or None, "allowed": bool(status.get("allowed"))}
+    reason = status.get("reason") or status.get("evaluationError")
+    if reason:
+        result["reason"] = reason
+    return result
+
+
+def _where(namespace):
+    return "in %s" % namespace if namespace else "at cluster scope"
+
+
+def _identity_text(identity):
+    parts = []
+    if identity.get("user"):
+        parts.append('user "%s"' % identity["user"])
+    if identity.get("groups"):
+        parts.append("groups %s" % ", ".join(identity["groups"]))
+    return " with ".join(parts) or "an unknown identity"
+
+
+def _log_evidence(denials):
+    items = []
+    for sample in denials["samples"]:
+        if isinstance(sample, dict):
+            items.append(evidence("log", sample.get("line") or sample.get("text") or "", count=sample.get("count"),
+                                  time=sample.get("time"),
+                                  ref="%s/%s" % (sample["pod"], sample["container"]) if sample.get("pod") else None))
+        else:
+            items.append(evidence("log", sample))
+    return items
+
+
+def _ordered_verbs(verbs):
+    """Distinct verbs, the controller's own in their usual order first."""
+    seen = set(verbs)
+    return [v for v in DEFAULT_VERBS if v in seen] + sorted(seen - set(DEFAULT_VERBS))
+
+
+def _clusters(namespaces):
+    return [n[len(EXECUTION_SPACE_PREFIX):] for n in namespaces if n and n.startswith(EXECUTION_SPACE_PREFIX)]
+
+
+def access_finding(identity, reviews, denials, namespaces=()):
+    """The ``rbac`` finding from the identity reviewed, the review results and the log denials."""
+    details = {"identity": identity, "reviews": reviews, "namespaces": list(namespaces), "log_denials": denials,
+               "resource": "%s.%s" % (WORK_RESOURCE, WORK_GROUP)}
+    log_items = _log_evidence(denials)
+    lines = denials["lines"]
+    if identity["source"] == "unknown":
+        if lines:
+            reason = ("%d forbidden/unauthorized/rbac line(s) in the controller-manager logs, but no denied user "
+                      "could be read from them" % lines)
+            return finding("rbac", "warn", "Controller identity unknown; %s." % reason, details=details,
+                           evidence_items=log_items,
+                           signals=[signal("rbac_denied", LOG_ONLY_STRENGTH, reason,
+                                           clusters=_clusters(denials["namespaces"]), evidence_items=log_items)])
+        if denials["scanned"] is False:
+            return finding("rbac", "unknown", "Controller identity unknown and its logs could not be read.",
+                           details=details, error="no controller identity configured and no log to learn it from")
+        return finding("rbac", "ok", "Controller identity unknown and no RBAC denials in its logs; standard "
+                       "installs authenticate the controller-manager with a system:masters certificate, which "
+                       "RBAC never denies. Set the identity to review it.", details=details)
+    denied = [r for r in reviews if not r["allowed"]]
+    write_denied = [r for r in denied if r["verb"] in WRITE_VERBS]
+    who = _identity_text(identity)
+    review_items = [evidence("access_review", "%s may not %s %s.%s %s%s" % (
+        who, r["verb"], WORK_RESOURCE, WORK_GROUP, _where(r["namespace"]),
+        " (%s)" % r["reason"] if r.get("reason") else "")) for r in denied]
+    denied_namespaces = sorted({r["namespace"] for r in denied if r["namespace"]})
+    # The clusters the controller was really refused for (from its logs) are the affected ones; the
+    # sampled namespaces only stand for them when the logs name none.
+    clusters = _clusters(denials["namespaces"]) or _clusters(denied_namespaces)
+    if denied:
+        verbs = _ordered_verbs(r["verb"] for r in denied)
+        strength = WRITE_DENIED_STRENGTH if write_denied else READ_DENIED_STRENGTH
+        reason = "SubjectAccessReview: %s may not %s works (%d of %d reviews denied)" % (
+            who, "/".join(verbs), len(denied), len(reviews))
+        if lines:
+            reason += "; the logs show %d denial line(s)" % lines
+        items = (review_items + log_items)[:MAX_EVIDENCE]
+        return finding("rbac", "fail", reason + ".", details=details, evidence_items=items,
+                       signals=[signal("rbac_denied", strength, reason, clusters=clusters, evidence_items=items)])
+    if lines:
+        reason = ("%d forbidden/unauthorized/rbac line(s) in the controller-manager logs, though %s may now do "
+                  "all %d reviewed requests on works" % (lines, who, len(reviews)))
+        return finding("rbac", "warn", reason + ".", details=details, evidence_items=log_items,
+                       signals=[signal("rbac_denied", LOG_ONLY_STRENGTH, reason, clusters=clusters,
+                                       evidence_items=log_items)])
+    return finding("rbac", "ok", "%s may %s works in the %d namespace(s) reviewed and at cluster scope; no RBAC "
+                   "denials in the logs." % (who, "/".join(_ordered_verbs(r["verb"] for r in reviews)),
+                                             len(namespaces)), details=details)

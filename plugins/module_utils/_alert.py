@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The alert that starts a run, and the time window the checks look at.
+
+A run can be started by hand (no alert), by AWX with the alert's labels as extra vars, by an
+Alertmanager webhook payload, or by Event-Driven Ansible (``ansible_eda.event``). All of them are
+reduced to one alert shape here, and the alert's ``startsAt`` opens the diagnosis window.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+ALERT_NAME = "KarmadaBindingSyncWorkAvailabilityBurnRateHigh"
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+UTC = datetime.timezone.utc
+
+
+class AlertError(ValueError):
+    """Input that cannot be understood; the message names the variable and what was wrong."""
+
+
+def parse_time(text, option):
+    """RFC 3339 (any fraction, Z or offset) -> aware UTC datetime; AlertError naming ``option`` otherwise."""
+    if isinstance(text, datetime.datetime):
+        return text if text.tzinfo else text.replace(tzinfo=UTC)
+    value = str(text or "").strip()
+    match = re.match(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", value)
+    if not match:
+        raise AlertError("%s must be an RFC 3339 time such as 2026-11-25T03:00:00Z, got %r" % (option, text))
+    base, fraction, zone = match.groups()
+    moment = datetime.datetime.strptime(base.replace(" ", "T"), "%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        moment = moment.replace(microsecond=int((fraction[1:] + "000000")[:6]))
+    offset = datetime.timedelta()
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return (moment - offset).replace(tzinfo=UTC)
+
+
+def format_time(moment):
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_duration(text, option):
+    """'90s', '15m', '1h', '2d' -> seconds."""
+    match = _DURATION.match(str(text or ""))
+    if not match:
+        raise AlertError("%s must be a duration such as 30m, 1h or 2d, got %r" % (option, text))
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def normalize_alert(value, option="karmada_alert"):
+    """One alert dict (labels, annotations, startsAt, status, alertname) from what a caller has.
+
+    Accepts an Alertmanager alert, an Alertmanager webhook payload (first firing alert of ours,
+    else the first), an EDA event (``{'alert': {...}}`` or ``{'payload': {...}}``), or a plain
+    label dict. None or {} means no alert.
+    """
+    if value in (None, "", {}):
+        return None
+    if not isinstance(value, dict):
+        raise AlertError("%s must be a mapping (an Alertmanager alert or its labels), got %s"
+                         % (option, type(value).__name__))
+    if "alert" in value and isinstance(value["alert"], dict):
+        return normalize_alert(value["alert"], option)
+    if "payload" in value and isinstance(value["payload"], dict):
+        return normalize_alert(value["payload"], option)
+    if isinstance(value.get("alerts"), list):
+        alerts = [a for a in value["alerts"] if isinstance(a, dict)]
+        if not alerts:
+            raise AlertError("%s holds an Alertmanager payload without alerts" % option)
+        ours = [a for a in alerts if (a.get("labels") or {}).get("alertname") == ALERT_NAME]
+        firing = [a for a in ours or alerts if a.get("status", "firing") == "firing"]
+        return normalize_alert((firing or ours or alerts)[0], option)
+    if "labels" in value:
+        labels = value.get("labels") or {}
+        if not isinstance(labels, dict):
+            raise AlertError("%s.labels must be a mapping" % option)
+    else:
+        labels = {k: v for k, v in value.items() if isinstance(v, (str, int, float))}
+    annotations = value.get("annotations") or {}
+    if not isinstance(annotations, dict):
+        raise AlertError("%s.annotations must be a mapping" % option)
+    alert = {"alertname": str(labels.get("alertname", "")), "labels": {str(k): str(v) for k, v in labels.items()},
+             "annotations": {str(k): str(v) for k, v in annotations.items()},
+             "status": str(value.get("status", "firing")), "startsAt": None}
+    if value.get("startsAt"):
+        alert["startsAt"] = format_time(parse_time(value["startsAt"], option + ".startsAt"))
+    return alert
+
+
+def diagnosis_window(alert, lookback="1h", now=None, margin="5m"):
+    """{start, end, source}: from the alert's startsAt (minus a margin) to now, else the last ``lookback``."""
+    end = now or datetime.datetime.now(UTC)
+    if alert and alert.get("startsAt"):
+        start = parse_time(alert["startsAt"], "karmada_alert.startsAt") - datetime.timedelta(
+            seconds=parse_duration(margin, "karmada_window_margin"))
+        source = "alert"
+        if start > end:
+            start = end - datetime.timedelta(seconds=parse_duration(lookback, "karmada_window"))
+            source = "default"
+    else:
+        start = end - datetime.timedelta(seconds=parse_duration(lookback, "karmada_window"))
+        source = "default"
+    return {"start": format_time(start), "end": format_time(end), "source": source}

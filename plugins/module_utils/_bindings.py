@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Binding sync state (runbook step 8): which scheduled bindings are not fully applied, and where
+their Works are missing.
+
+A binding whose sync failed keeps ``FullyApplied=False`` and lacks the Works of the clusters that
+failed, long after the failure events stopped (the controller backs off for up to ~16 minutes per
+retry). Works are found by the name Karmada gives them (``names.GenerateWorkName``) in the
+execution namespace of each target cluster, or by the binding's permanent-id label, from one list
+of all Works, so the number of requests does not depend on how many clusters there are.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding
+
+RB_KIND = "ResourceBinding"
+CRB_KIND = "ClusterResourceBinding"
+RB_PERMANENT_ID = "resourcebinding.karmada.io/permanent-id"
+CRB_PERMANENT_ID = "clusterresourcebinding.karmada.io/permanent-id"
+
+# Karmada's rand.SafeEncodeString alphabet: no vowels and no look-alike characters, so generated
+# names never spell words. GenerateWorkName encodes the decimal FNV-1a hash with it.
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_FNV32_OFFSET = 0x811C9DC5
+_FNV32_PRIME = 0x01000193
+
+MAX_LISTED = 100
+
+
+def fnv32a(text):
+    """32-bit FNV-1a of the UTF-8 bytes of ``text``."""
+    value = _FNV32_OFFSET
+    for byte in bytearray(text.encode("utf-8")):
+        value ^= byte
+        value = (value * _FNV32_PRIME) & 0xFFFFFFFF
+    return value
+
+
+def safe_encode(text):
+    """Map every byte of ``text`` onto Karmada's safe alphabet (byte modulo its length)."""
+    return "".join(_SAFE_ALPHABET[byte % len(_SAFE_ALPHABET)] for byte in bytearray(text.encode("utf-8")))
+
+
+def work_name(kind, name, namespace=None):
+    """The name Karmada gives the Work of a resource template in every execution namespace.
+
+    ``<lower(name)>-<safe(decimal(fnv32a(key)))>`` with key ``lower(<ns>-<name>-<kind>)`` or, for
+    cluster-scoped templates, ``lower(<name>-<kind>)``; ``:`` in the name (RBAC objects) becomes
+    ``.`` first, because Work names must be DNS subdomains.
+    """
+    name = name.replace(":", ".")
+    key = ("%s-%s-%s" % (namespace, name, kind) if namespace else "%s-%s" % (name, kind)).lower()
+    return "%s-%s" % (name.lower(), safe_encode(str(fnv32a(key))))
+
+
+def binding_ref(binding):
+    """``namespace/name`` for a ResourceBinding, ``name`` for a ClusterResourceBinding."""
+    meta = binding.get("metadata") or {}
+    namespace = meta.get("namespace")
+    return "%s/%s" % (namespace, meta.get("name", "")) if namespace else meta.get("name", "")
+
+
+def target_clusters(binding):
+    """The clusters the binding controller writes Works for: spec.clusters plus requiredBy's clusters."""
+    spec = binding.get("spec") or {}
+    names = []
+    for target in list(spec.get("clusters") or []) + [c for r in spec.get("requiredBy") or []
+                                                      for c in r.get("clusters") or []]:
+        name = (target or {}).get("name")
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def condition(obj, condition_type):
+    for item in (obj.get("status") or {}).get("conditions") or []:
+        if item.get("type") == condition_type:
+            return item
+    return None
+
+
+def is_fully_applied(binding):
+    applied = condition(binding, "FullyApplied")
+    return bool(applied) and applied.get("status") == "True"
+
+
+def permanent_id(binding):
+    labels = (binding.get("metadata") or {}).get("labels") or {}
+    return labels.get(RB_PERMANENT_ID) or labels.get(CRB_PERMANENT_ID)
+
+
+class WorkIndex:
+    """Which Works exist, remembered by (namespace, name) and (namespace, permanent id) only.
+
+    Feeding it the Works one by one keeps memory flat however many Works (and manifests) there are.
+    """
+
+    def __init__(self, works=None):
+        self.names = set()
+        self.ids = set()
+        self.count = 0
+        self.loaded = works is not None
+        for work in works or ():
+            self.add(work)
+
+    def add(self, work):
+        meta = work.get("metadata") or {}
+        namespace = meta.get("namespace") or ""
+        if not namespace.startswith(EXECUTION_SPACE_PREFIX):
+            return
+        self.count += 1
+        self.names.add((namespace, meta.get("name")))
+        labels = meta.get("labels") or {}
+        for key in (RB_PERMANENT_ID, CRB_PERMANENT_ID):
+            if labels.get(key):
+                self.ids.add((namespace, labels[key]))
+
+    def has(self, namespace, name, binding_id=None):
+        return (namespace, name) in self.names or bool(binding_id and (namespace, binding_id) in self.ids)
+
+
+def expected_work_name(binding):
+    resource = (binding.get("spec") or {}).get("resource") or {}
+    if not resource.get("kind") or not resource.get("name"):
+        return None
+    return work_name(resource["kind"], resource["name"], resource.get("namespace"))
+
+
+def unsettled_bindings(bindings):
+    """Scheduled bindings (spec.clusters non-empty) whose FullyApplied condition is not True."""
+    return [b for b in bindings if target_clusters(b) and not is_fully_applied(b)]
+
+
+def describe_binding(binding, works):
+    """The report's entry for one binding that is not fully applied; ``works`` is a WorkIndex."""
+    meta = binding.get("metadata") or {}
+    clusters = target_clusters(binding)
+    name = expected_work_name(binding)
+    binding_id = permanent_id(binding)
+    without = [c for c in clusters if not works.has(EXECUTION_SPACE_PREFIX + c, name, binding_id)]
+    not_applied = [s.get("clusterName") for s in (binding.get("status") or {}).get("aggregatedStatus") or []
+                   if s.get("clusterName") and not s.get("applied")]
+    applied = condition(binding, "FullyApplied") or {}
+    return {"kind": binding.get("kind") or (RB_KIND if meta.get("namespace") else CRB_KIND),
+            "namespace": meta.get("namespace") or "", "name": meta.get("name", ""),
+            "clusters": clusters, "clusters_without_work": without, "clusters_not_applied": not_applied,
+            "work_name": name, "reason": applied.get("reason") or "FullyAppliedUnknown",
+            "message": applied.get("message") or "no FullyApplied condition yet",
+            "since": applied.get("lastTransitionTime")}
+
+
+def summarize(bindings, works):
+    """{bindings, scheduled, not_fully_applied (newest-known first, bounded), ...} for the finding."""
+    scheduled = [b for b in bindings if target_clusters(b)]
+    unsettled = [describe_binding(b, works) for b in unsettled_bindings(bindings)]
+    # The ones missing Works first: those are what the workqueue still owes.
+    unsettled.sort(key=lambda item: (-len(item["clusters_without_work"]), item["namespace"], item["name"]))
+    missing_clusters = sorted({c for item in unsettled for c in item["clusters_without_work"]})
+    return {"bindings": len(bindings), "scheduled": len(scheduled), "works": works.count if works.loaded else None,
+            "not_fully_applied_total": len(unsettled),
+            "without_work_total": sum(1 for item in unsettled if item["clusters_without_work"]),
+            "clusters_without_work": missing_clusters,
+            "not_fully_applied": unsettled[:MAX_LISTED]}
+
+
+def _evidence_text(item):
+    name = "%s/%s" % (item["namespace"], item["name"]) if item["namespace"] else item["name"]
+    text = "%s %s: FullyApplied is not True (%s: %s) since %s" % (
+        item["kind"], name, item["reason"], item["message"], item["since"] or "?")
+    if item["clusters_without_work"]:
+        text += "; no Work %s in %s" % (item["work_name"], ", ".join(
+            EXECUTION_SPACE_PREFIX + c for c in item["clusters_without_work"][:5]))
+    return text
+
+
+def binding_finding(summary, extra_details=None):
+    """The ``binding_status`` finding: evidence only; the verdict weighs it with the workqueue metrics."""
+    unsettled = summary["not_fully_applied"]
+    total = summary["not_fully_applied_total"]
+    if total:
+        status = "warn"
+        text = "%d of %d scheduled bindings are not fully applied" % (total, summary["scheduled"])
+        if summary["without_work_total"]:
+            clusters = summary["clusters_without_work"]
+            text += "; %d lack Works on %s" % (summary["without_work_total"], ", ".join(clusters[:5]) + (
+                " and %d more clusters" % (len(clusters) - 5) if len(clusters) > 5 else ""))
+        text += " (e.g. %s)." % ", ".join(
+            "%s/%s" % (i["namespace"], i["name"]) if i["namespace"] else i["name"] for i in unsettled[:3])
+    else:
+        status = "ok"
+        text = "All %d scheduled bindings are fully applied." % summary["scheduled"]
+    details = dict(summary)
+    details.update(extra_details or {})
+    return finding("binding_status", status, text, details=details,
+                   evidence_items=[evidence("object", _evidence_text(i), time=i["since"]) for i in unsettled[:20]])

@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cause catalogue: what each probable cause is, how its error texts read, and what to do about it.
+
+Patterns follow the texts Karmada's binding controller, override manager and the Kubernetes API
+server produce (SyncWorkFailed event messages, the ``err=`` of klog lines), in both the v1.15+
+structured wording and the older printf wording. Mitigations come from the runbook's table; the
+causes the table does not list get guidance of our own, marked ``runbook_row: None``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+RUNBOOK_URL = "https://karmada.io/docs/administrator/reliability/runbooks/SLO/binding-sync-work-availability"
+
+# Runbook mitigation table rows, verbatim symptom names with our own wording of the action.
+ROW_MISSING_NAMESPACES = "Missing execution namespaces"
+ROW_RBAC = "RBAC errors"
+ROW_OVERRIDE = "Override policy failures"
+ROW_APISERVER = "API server errors"
+ROW_WORKQUEUE = "Controller workqueue stuck"
+
+CATALOGUE = {
+    "execution_namespace_missing": {
+        "title": "Execution namespaces are missing",
+        "runbook_row": ROW_MISSING_NAMESPACES,
+        "mitigation": "Recreate the missing karmada-es-<cluster> namespaces (label karmada.io/system=true) or "
+                      "trigger cluster re-registration (touch the Cluster object so the cluster controller "
+                      "recreates them); then let the failing bindings retry or restart the controller-manager.",
+        "patterns": [r'namespaces "(?P<namespace>karmada-es-[^"]+)" not found'],
+    },
+    "execution_namespace_terminating": {
+        "title": "An execution namespace is stuck terminating",
+        "runbook_row": ROW_MISSING_NAMESPACES,
+        "mitigation": "The namespace is being deleted and refuses new Works. Find what holds it (Works whose "
+                      "karmada.io/execution-controller finalizer cannot be cleared, usually because the member "
+                      "cluster is not Ready), resolve that, let the namespace go, then recreate it or re-register "
+                      "the cluster.",
+        "patterns": [r"unable to create new content in namespace (?P<namespace>\S+) because it is being "
+                     r"terminated"],
+    },
+    "rbac_denied": {
+        "title": "The controller-manager is denied by RBAC",
+        "runbook_row": ROW_RBAC,
+        "mitigation": "Review and fix the controller-manager's RBAC roles on the Karmada API server: its identity "
+                      "must be allowed to create, update, get, list and watch works.work.karmada.io in every "
+                      "karmada-es-* namespace (standard installs use a system:masters certificate).",
+        "patterns": [r'is forbidden: User "(?P<user>[^"]+)" cannot (?P<verb>[a-z]+) resource "(?P<resource>[^"]+)"'
+                     r' in API group "(?P<group>[^"]*)"'],
+    },
+    "override_policy_failure": {
+        "title": "An override policy cannot be applied",
+        "runbook_row": ROW_OVERRIDE,
+        "mitigation": "Review and fix the OverridePolicy / ClusterOverridePolicy named in the evidence: correct "
+                      "the overrider path or value, or narrow its resource selector or target clusters. A "
+                      "policy change re-enqueues the bindings it matches.",
+        "patterns": [
+            r"(?P<operation>add|remove|replace|move|copy|test) operation does not apply: doc is missing "
+            r"(?:path|key|from path): \"?(?P<path>[^\":]+)\"?",
+            r"error in remove for path: '(?P<path>[^']+)': unable to remove nonexistent key",
+            r"Get object's value by overrider's path\((?P<path>[^)]*)\) is not string",
+            r"failed to obtain imageValue with predicate path\((?P<path>[^)]*)\)",
+            r"failed to parse image value\(",
+            r"unsupported image component\(",
+            r"imagePath should be start with / character",
+            r"failed to retrieves path\((?P<path>[^)]*)\) from rawObj",
+            r"Apply (?:cluster )?override policy\((?P<policy>[^)]+)\) for cluster\((?P<cluster>[^)]+)\) failed",
+            r"Failed to apply (?:cluster )?overrides\((?P<policy>[^)]+)\)",
+        ],
+    },
+    "work_webhook_unavailable": {
+        "title": "The Work admission webhook is unavailable",
+        "runbook_row": ROW_APISERVER,
+        "mitigation": "Restore karmada-webhook (its pods, Service and certificate on the host cluster): the "
+                      "work.karmada.io mutating webhook fails closed, so every Work write is rejected until it "
+                      "answers.",
+        "patterns": [r'failed calling webhook "(?P<webhook>[^"]+)"'],
+    },
+    "work_being_deleted": {
+        "title": "Works are stuck in deletion",
+        "runbook_row": None,
+        "mitigation": "A Work the binding controller must update is being deleted and its "
+                      "karmada.io/execution-controller finalizer is not cleared. Check the member cluster and the "
+                      "execution controller; once the member side is cleaned up the finalizer goes and the Work is "
+                      "recreated. Remove the finalizer by hand only if the member cluster is gone for good.",
+        "patterns": [r"work (?P<namespace>[^/\s]+)/(?P<work>\S+) is being deleted"],
+    },
+    "work_conflict": {
+        "title": "Work updates conflict",
+        "runbook_row": None,
+        "mitigation": "Another writer keeps changing the same Works. Find it (a second controller-manager "
+                      "without leader election, a GitOps tool or a script writing works.work.karmada.io) and "
+                      "stop it.",
+        "patterns": [r'Operation cannot be fulfilled on works\.work\.karmada\.io "(?P<work>[^"]+)": the object has '
+                     r"been modified",
+                     r'works\.work\.karmada\.io "(?P<work>[^"]+)" already exists'],
+    },
+    "invalid_resource_template": {
+        "title": "A resource template cannot be turned into a Work",
+        "runbook_row": None,
+        "mitigation": "Fix the resource template named in the evidence (its spec is rejected or cannot be "
+                      "revised for the target cluster); the binding resyncs when the template changes.",
+        "patterns": [r"no completions found for cluster (?P<cluster>\S+)",
+                     r'Work\.work\.karmada\.io "(?P<work>[^"]+)" is invalid',
+                     r"Failed to revise replica",
+                     r"json: cannot unmarshal"],
+    },
+    "target_cluster_missing": {
+        "title": "Bindings target a cluster that does not exist",
+        "runbook_row": None,
+        "mitigation": "A binding is scheduled to a Cluster that is no longer registered. Re-register the cluster "
+                      "or let the scheduler reschedule the binding (check the PropagationPolicy placement).",
+        "patterns": [r'clusters\.cluster\.karmada\.io "(?P<cluster>[^"]+)" not found',
+                     r"Failed to get member cluster: (?P<cluster>\S+?),"],
+    },
+    "apiserver_errors": {
+        "title": "The Karmada API server is failing",
+        "runbook_row": ROW_APISERVER,
+        "mitigation": "Address the API server issues first (see the Karmada API Server Availability runbook): "
+                      "etcd health, API server pods, load and throttling. Binding sync recovers once Work writes "
+                      "succeed again.",
+        "patterns": [r"etcdserver: (?P<detail>[^,\]\"]+)",
+                     r"the server is currently unable to handle the request",
+                     r"the server was unable to return a response in the time allotted",
+                     r"Timeout: request did not complete",
+                     r"the server has received too many requests",
+                     r"http2: client connection lost",
+                     r"TLS handshake timeout",
+                     r"Internal error occurred: (?!failed calling webhook)"],
+    },
+    "workqueue_stuck": {
+        "title": "The binding controller's workqueue is stuck",
+        "runbook_row": ROW_WORKQUEUE,
+        "mitigation": "Once the root cause is fixed, restart karmada-controller-manager (rollout restart of its "
+                      "Deployment on the host cluster): bindings that failed sit in per-item backoff for up to "
+                      "~16 minutes, and a restart gives a fresh queue that reconciles every binding once.",
+        "patterns": [],
+    },
+}
+
+# Order in which overlapping patterns are tried (the webhook before the generic internal error).
+_ORDER = ("work_webhook_unavailable", "execution_namespace_terminating", "execution_namespace_missing",
+          "rbac_denied", "work_being_deleted", "work_conflict", "target_cluster_missing",
+          "override_policy_failure", "invalid_resource_template", "apiserver_errors")
+_COMPILED = [(cause, re.compile(pattern)) for cause in _ORDER for pattern in CATALOGUE[cause]["patterns"]]
+RBAC_LOG_WORDS = re.compile(r"forbidden|unauthorized|rbac", re.IGNORECASE)
+# Single errors with a top-level ", " of their own ("..., but may still be processing the request",
+# "failed to parse image value(x), error: ..."): what follows the comma continues the same error.
+_CONTINUATION = re.compile(r"(?:but|error:|err:) ")
+
+
+def split_aggregate(message):
+    """apimachinery aggregates several errors as '[a, b]'; return the parts (one message -> [message])."""
+    text = (message or "").strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return [text] if text else []
+    parts, depth, current = [], 0, []
+    for char in text[1:-1]:
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current).strip())
+    merged = []
+    for part in parts:
+        if merged and _CONTINUATION.match(part):
+            merged[-1] += ", " + part
+        elif part:
+            merged.append(part)
+    return merged
+
+
+def classify(message):
+    """[(cause id, details dict, part)] for every part of a (possibly aggregated) error message.
+
+    A part that matches nothing is returned as cause None so callers can count the unexplained.
+    """
+    results = []
+    for part in split_aggregate(message):
+        for cause, pattern in _COMPILED:
+            match = pattern.search(part)
+            if match:
+                details = {k: v for k, v in match.groupdict().items() if v}
+                results.append((cause, details, part))
+                break
+        else:
+            results.append((None, {}, part))
+    return results
+
+
+def causes_in(message):
+    """The distinct cause ids a message points at, in first-seen order."""
+    seen = []
+    for cause, _details, _part in classify(message):
+        if cause and cause not in seen:
+            seen.append(cause)
+    return seen
+
+
+def is_rbac_related(line):
+    """The runbook's step 5 filter: grep -i 'forbidden\\|unauthorized\\|rbac'."""
+    return bool(RBAC_LOG_WORDS.search(line or ""))
+
+
+def mitigation(cause):
+    entry = CATALOGUE[cause]
+    return {"cause": cause, "title": entry["title"], "runbook_row": entry["runbook_row"],
+            "action": entry["mitigation"], "runbook_url": RUNBOOK_URL}

@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Talking to a Kubernetes API server (the Karmada API server or the host cluster).
+
+The client is kubernetes.core's: the same auth options, the same K8S_AUTH_* environment
+fallbacks, the same kubeconfig handling. On top of it this module adds what the checks need and
+kubernetes.core lacks: paginated lists (limit/continue, restarting once on 410 Gone), streamed pod
+logs, Retry-After on 429, and one mapping from client errors to a short reason a report can show.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import socket
+import time
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps sanity's import test quiet
+    from urllib import quote  # type: ignore
+
+try:
+    from kubernetes.client.rest import ApiException
+    HAS_KUBERNETES = True
+except ImportError:
+    class ApiException(Exception):  # placeholder so except clauses stay valid without the client
+        status = None
+        body = None
+    HAS_KUBERNETES = False
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    HAS_KUBERNETES_CORE = True
+except ImportError:
+    AUTH_ARG_SPEC = {}
+    get_api_client = None
+    CoreException = Exception
+    HAS_KUBERNETES_CORE = False
+
+DEFAULT_PAGE_SIZE = 500
+MAX_RETRY_AFTER = 10
+
+
+def auth_argument_spec():
+    """kubernetes.core's auth options, unchanged (kubeconfig, context, host, api_key, ...)."""
+    return copy.deepcopy(AUTH_ARG_SPEC)
+
+
+class CheckUnavailable(Exception):
+    """An API call that failed for a reason the report shows as ``unknown``: forbidden, unreachable, ..."""
+
+    def __init__(self, reason, status=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def describe_api_exception(exc):
+    """A short, actionable reason for an ApiException, using the server's own Status message."""
+    message = ""
+    try:
+        body = json.loads(exc.body or "{}")
+        message = body.get("message", "")
+    except (TypeError, ValueError):
+        message = (exc.body or "")[:200] if isinstance(exc.body, str) else ""
+    status = getattr(exc, "status", None)
+    label = {401: "unauthorized", 403: "forbidden", 404: "not found", 429: "throttled", 500: "server error",
+             503: "unavailable", 504: "timeout"}.get(status, "HTTP %s" % status if status else "API error")
+    if not status:
+        return "API error: %s" % (getattr(exc, "reason", None) or exc)
+    return "%s (%s): %s" % (label, status, message or getattr(exc, "reason", "") or "no message")
+
+
+def map_exception(exc):
+    """Turn anything the client can raise into a CheckUnavailable with a reason."""
+    if isinstance(exc, CheckUnavailable):
+        return exc
+    if HAS_KUBERNETES and isinstance(exc, ApiException):
+        return CheckUnavailable(describe_api_exception(exc), getattr(exc, "status", None))
+    if isinstance(exc, CoreException):
+        return CheckUnavailable("cannot build the API client: %s" % exc)
+    if isinstance(exc, (socket.timeout,)) or "timed out" in str(exc).lower():
+        return CheckUnavailable("timeout: %s" % exc)
+    name = type(exc).__name__
+    if name in ("MaxRetryError", "NewConnectionError", "ConnectionError", "ProtocolError", "SSLError"):
+        return CheckUnavailable("unreachable: %s" % _short(exc))
+    if isinstance(exc, ValueError):
+        return CheckUnavailable("malformed response: %s" % _short(exc))
+    return CheckUnavailable("%s: %s" % (name, _short(exc)))
+
+
+def _short(exc, limit=300):
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def resource_path(group, version, plural, namespace=None, name=None, subresource=None):
+    base = "/api/%s" % version if not group else "/apis/%s/%s" % (group, version)
+    if namespace:
+        base += "/namespaces/%s" % quote(namespace, safe="")
+    base += "/%s" % plural
+    if name:
+        base += "/%s" % quote(name, safe="")
+    if subresource:
+        base += "/%s" % subresource
+    return base
+
+
+class KubeClient:
+    """Raw, discovery-free access to one API server through kubernetes.core's configured ApiClient."""
+
+    def __init__(self, dynamic_client, timeout=30, page_size=DEFAULT_PAGE_SIZE):
+        self.dynamic_client = dynamic_client
+        self.timeout = timeout
+        self.page_size = page_size
+        self.requests = 0
+
+    @classmethod
+    def from_params(cls, params, timeout=30, page_size=DEFAULT_PAGE_SIZE):
+        """Build from a module's params (kubernetes.core auth options); raises CheckUnavailable."""
+        if not HAS_KUBERNETES_CORE or not HAS_KUBERNETES:
+            raise CheckUnavailable("the kubernetes Python client and the kubernetes.core collection are required")
+        auth = {k: params.get(k) for k in AUTH_ARG_SPEC if params.get(k) is not None}
+        try:
+            k8s_client = get_api_client(module=None, **auth)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise map_exception(exc) from exc
+        return cls(k8s_client.client, timeout=timeout, page_size=page_size)
+
+    def _call(self, method, path, query=None, body=None, content_type=None, stream=False, accept=None):
+        query = [(k, v) for k, v in (query or {}).items() if v is not None and v != ""]
+        for attempt in range(3):
+            self.requests += 1
+            try:
+                # DynamicClient.request is the one raw entry point that is stable across kubernetes client
+                # releases (the generated ApiClient.call_api changed shape in v33).
+                response = self.dynamic_client.request(
+                    method, path, body=body, query_params=list(query), serialize=False,
+                    header_params={"Accept": accept or "application/json"}, content_type=content_type,
+                    _preload_content=False, _request_timeout=self.timeout)
+            except ApiException as exc:
+                if getattr(exc, "status", None) == 429 and attempt < 2:
+                    time.sleep(min(MAX_RETRY_AFTER, _retry_after(exc)))
+                    continue
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                raise map_exception(exc) from exc
+            if stream:
+                return response
+            data = response.data
+            try:
+                return json.loads(data) if data else {}
+            except ValueError as exc:
+                raise CheckUnavailable("malformed response from %s: not JSON" % path.split("?")[0]) from exc
+        raise CheckUnavailable("throttled (429) three times on %s" % path.split("?")[0], 429)
+
+    def get(self, path, query=None):
+        return self._call("GET", path, query)
+
+    def find(self, path, query=None):
+        """GET that answers None for 404 instead of raising."""
+        try:
+            return self.get(path, query)
+        except ApiException as exc:
+            if getattr(exc, "status", None) == 404:
+                return None
+            raise
+
+    def list(self, path, query=None, limit=None):
+        """Yield every item of a collection, page by page. A 410 Gone restarts the list once."""
+        query = dict(query or {})
+        page_size = limit or self.page_size
+        restarted = False
+        token = None
+        while True:
+            params = dict(query, limit=page_size)
+            if token:
+                params["continue"] = token
+            try:
+                page = self.get(path, params)
+            except ApiException as exc:
+                if getattr(exc, "status", None) == 410 and not restarted:
+                    restarted, token = True, None
+                    continue
+                raise
+            yield from page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return
+
+    def list_all(self, path, query=None):
+        return list(self.list(path, query))
+
+    def stream_lines(self, path, query=None):
+        """Yield the lines (str, without newline) of a streamed text response such as pods/log."""
+        response = self._call("GET", path, query, stream=True, accept="*/*")
+        pending = b""
+        try:
+            for chunk in response.stream(64 * 1024, decode_content=True):
+                pending += chunk
+                lines = pending.split(b"\n")
+                pending = lines.pop()
+                for line in lines:
+                    yield line.decode("utf-8", "replace")
+            if pending:
+                yield pending.decode("utf-8", "replace")
+        finally:
+            response.release_conn()
+
+    def create(self, path, body, dry_run=False):
+        return self._call("POST", path, {"dryRun": "All" if dry_run else None}, body=body)
+
+    def patch(self, path, body, dry_run=False, patch_type="application/merge-patch+json"):
+        return self._call("PATCH", path, {"dryRun": "All" if dry_run else None}, body=body, content_type=patch_type)
+
+    def delete(self, path, dry_run=False):
+        return self._call("DELETE", path, {"dryRun": "All" if dry_run else None})
+
+
+def _retry_after(exc):
+    try:
+        return float((getattr(exc, "headers", None) or {}).get("Retry-After", 1))
+    except (TypeError, ValueError):
+        return 1.0

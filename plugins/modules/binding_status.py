@@ -1,0 +1,110 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: binding_status
+short_description: Find scheduled Karmada bindings that are not fully applied and the Works they lack
+version_added: 0.1.0
+description:
+  - Runbook step 8, the binding side. Lists ResourceBindings and ClusterResourceBindings and reports the
+    scheduled ones (C(spec.clusters) not empty) whose C(FullyApplied) condition is not C(True), with the
+    target clusters that have no Work for them.
+  - Works are matched by the name Karmada generates for them in C(karmada-es-<cluster>) and by the
+    binding's permanent-id label, from one paginated list of all Works, so the number of list requests
+    does not depend on the number of member clusters.
+  - Bindings left without Works after the failures stopped are what a stuck workqueue looks like; the
+    finding is evidence for the verdict, with no cause of its own.
+  - Never fails on API errors; the finding is C(unknown) with the reason instead.
+author: karmada.runbooks contributors (@karmada-runbooks)
+options:
+  request_timeout:
+    description: Seconds to wait for each API request.
+    type: int
+    default: 30
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - karmada.runbooks.attributes
+  - karmada.runbooks.attributes.READ_ONLY
+  - karmada.runbooks.attributes.KARMADA_APISERVER
+requirements:
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Find bindings that are not fully applied
+  karmada.runbooks.binding_status:
+    kubeconfig: ~/.kube/karmada.config
+    context: karmada-apiserver
+  register: bindings
+
+- name: Show the clusters that lack Works
+  ansible.builtin.debug:
+    msg: "{{ item.namespace }}/{{ item.name }}: {{ item.clusters_without_work }}"
+  loop: "{{ bindings.not_fully_applied }}"
+"""
+
+RETURN = r"""
+not_fully_applied:
+  description:
+    - Scheduled bindings whose C(FullyApplied) condition is not C(True), those lacking Works first (at
+      most 100), each with C(kind), C(namespace), C(name), C(clusters), C(clusters_without_work),
+      C(clusters_not_applied), the expected C(work_name), and the condition's C(reason), C(message) and C(since).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - kind: ResourceBinding
+      namespace: default
+      name: nginx-deployment
+      clusters: [member1, member2, member3]
+      clusters_without_work: [member2]
+      clusters_not_applied: [member2]
+      work_name: nginx-687f7fb96f
+      reason: FullyAppliedFailed
+      message: Failed to apply all works, see status.aggregatedStatus for details
+      since: "2026-11-25T14:49:19Z"
+finding:
+  description: The check's finding for the report (see docs/report-schema.md, check C(binding_status)).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._bindings import CRB_KIND, RB_KIND, WorkIndex, binding_finding, summarize, unsettled_bindings
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
+    CLUSTER_RESOURCE_BINDINGS,
+    RESOURCE_BINDINGS,
+    WORKS,
+    request_timeout_option,
+    run_check,
+)
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
+
+
+def check(client):
+    bindings = [dict(b, kind=RB_KIND) for b in client.list(RESOURCE_BINDINGS)]
+    bindings += [dict(b, kind=CRB_KIND) for b in client.list(CLUSTER_RESOURCE_BINDINGS)]
+    # Works are only needed to explain bindings that are not fully applied; the list is streamed
+    # into an index of names, so large manifests are never held.
+    works = WorkIndex(client.list(WORKS)) if unsettled_bindings(bindings) else WorkIndex()
+    return binding_finding(summarize(bindings, works), {"list_requests": client.requests})
+
+
+def main():
+    argument_spec = auth_argument_spec()
+    argument_spec.update(request_timeout=request_timeout_option())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    result, _client = run_check(module, "binding_status", check)
+    module.exit_json(changed=False, finding=result,
+                     not_fully_applied=result.get("details", {}).get("not_fully_applied", []))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: execution_namespaces
+short_description: Find missing, terminating and orphaned Karmada execution namespaces
+version_added: 0.1.0
+description:
+  - Runbook step 4. Every member cluster needs its execution namespace C(karmada-es-<cluster>) on the
+    Karmada API server; Works are created there and creation fails while it is missing or terminating.
+  - Compares the registered Clusters with the namespaces in a constant number of paginated list
+    requests, however many clusters there are (the runbook's shell loop makes one request per cluster).
+  - Never fails on API errors; the finding is C(unknown) with the reason instead.
+author: karmada.runbooks contributors (@karmada-runbooks)
+options:
+  request_timeout:
+    description: Seconds to wait for each API request.
+    type: int
+    default: 30
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - karmada.runbooks.attributes
+  - karmada.runbooks.attributes.READ_ONLY
+  - karmada.runbooks.attributes.KARMADA_APISERVER
+requirements:
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Find missing execution namespaces
+  karmada.runbooks.execution_namespaces:
+    kubeconfig: ~/.kube/karmada.config
+    context: karmada-apiserver
+  register: namespaces
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ namespaces.missing }}"
+"""
+
+RETURN = r"""
+missing:
+  description: Execution namespaces of registered clusters that do not exist.
+  returned: always
+  type: list
+  elements: str
+  sample: [karmada-es-member2]
+terminating:
+  description: Execution namespaces that exist but are being deleted (new Works are refused there).
+  returned: always
+  type: list
+  elements: str
+orphaned:
+  description: C(karmada-es-*) namespaces whose cluster is not registered (left behind, harmless for sync).
+  returned: always
+  type: list
+  elements: str
+finding:
+  description: The check's finding for the report (see docs/report-schema.md, check C(execution_namespaces)).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
+    CLUSTERS,
+    EXECUTION_SPACE_PREFIX,
+    NAMESPACES,
+    execution_space,
+    request_timeout_option,
+    run_check,
+)
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
+from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import compare_namespaces
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
+
+
+def check(client):
+    clusters = [c["metadata"]["name"] for c in client.list(CLUSTERS)]
+    namespaces = list(client.list(NAMESPACES))
+    result = compare_namespaces(clusters, namespaces)
+    missing, terminating = result["missing"], result["terminating"]
+    signals = []
+    if missing:
+        signals.append(signal(
+            "execution_namespace_missing", 0.9, "%d execution namespace(s) do not exist" % len(missing),
+            clusters=[ns[len(EXECUTION_SPACE_PREFIX):] for ns in missing],
+            evidence_items=[evidence("object", "namespace %s does not exist" % ns) for ns in missing[:20]]))
+    if terminating:
+        signals.append(signal(
+            "execution_namespace_terminating", 0.9, "%d execution namespace(s) are terminating" % len(terminating),
+            clusters=[ns[len(EXECUTION_SPACE_PREFIX):] for ns in terminating],
+            evidence_items=[evidence("object", "namespace %s is Terminating" % ns) for ns in terminating[:20]]))
+    if missing or terminating:
+        status = "fail"
+        parts = []
+        if missing:
+            parts.append("%d missing (%s)" % (len(missing), ", ".join(missing[:5]) + (", ..." if len(missing) > 5
+                                                                                      else "")))
+        if terminating:
+            parts.append("%d terminating (%s)" % (len(terminating), ", ".join(terminating[:5])))
+        summary = "Of %d execution namespaces, %s." % (len(clusters), " and ".join(parts))
+    else:
+        status = "ok"
+        summary = "All %d member clusters have their execution namespace." % len(clusters)
+    details = dict(result, clusters=len(clusters), list_requests=client.requests)
+    return finding("execution_namespaces", status, summary, details=details,
+                   evidence_items=[evidence("object", "expected %s for cluster %s" % (execution_space(c), c))
+                                   for c in clusters if execution_space(c) in missing][:20],
+                   signals=signals)
+
+
+def main():
+    argument_spec = auth_argument_spec()
+    argument_spec.update(request_timeout=request_timeout_option())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    result, _client = run_check(module, "execution_namespaces", check)
+    details = result.get("details", {})
+    module.exit_json(changed=False, finding=result, missing=details.get("missing", []),
+                     terminating=details.get("terminating", []), orphaned=details.get("orphaned", []))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sync_events
+short_description: Summarize Karmada binding sync failure events by cause and binding
+version_added: 0.1.0
+description:
+  - Runbook step 2. Lists the C(SyncWorkFailed), C(ApplyOverridePolicyFailed) and C(CleanupWorkFailed)
+    events on the Karmada API server, maps every message to a probable cause and groups them by cause
+    and by binding.
+  - Looks in B(all namespaces) by default. The runbook's C(kubectl get events -n karmada-system) misses
+    most failures, because events land in the namespace of the binding and its resource template (the
+    workload's namespace), and in C(default) for cluster-scoped objects; only workloads that live in
+    C(karmada-system) have their failures there. O(scope=namespace) keeps the runbook's behaviour.
+  - Makes one paginated list request per reason with a field selector, whatever the number of
+    namespaces, bindings or clusters.
+  - Events on a binding and on its resource template are both counted, but name the same binding once.
+    FederatedResourceQuota events that reuse the C(SyncWorkFailed) reason are left out and counted
+    apart.
+  - Never fails on API errors; the finding is C(unknown) with the reason instead.
+author: karmada.runbooks contributors (@karmada-runbooks)
+options:
+  scope:
+    description:
+      - V(all) looks in every namespace of the Karmada API server.
+      - V(namespace) looks only in O(namespace), as the runbook's command does.
+    type: str
+    choices: [all, namespace]
+    default: all
+  namespace:
+    description: The namespace to look in when O(scope=namespace).
+    type: str
+    default: karmada-system
+  since:
+    description:
+      - Ignore events whose last occurrence is older than this RFC 3339 time (for example the alert's
+        C(startsAt)).
+      - By default every stored event counts (the API server keeps events for about an hour).
+    type: str
+  max_failures:
+    description: How many of the newest failure events the finding lists in C(details.failures).
+    type: int
+    default: 50
+  request_timeout:
+    description: Seconds to wait for each API request.
+    type: int
+    default: 30
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - karmada.runbooks.attributes
+  - karmada.runbooks.attributes.READ_ONLY
+  - karmada.runbooks.attributes.KARMADA_APISERVER
+requirements:
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Summarize binding sync failures since the alert started
+  karmada.runbooks.sync_events:
+    kubeconfig: ~/.kube/karmada.config
+    context: karmada-apiserver
+    since: "2026-11-25T03:00:00Z"
+  register: sync_failures
+
+- name: Show the bindings per cause
+  ansible.builtin.debug:
+    msg: "{{ sync_failures.finding.details.by_cause }}"
+
+- name: Only what the runbook's command would show
+  karmada.runbooks.sync_events:
+    scope: namespace
+    namespace: karmada-system
+"""
+
+RETURN = r"""
+total:
+  description: Binding failure events found (after leaving out FederatedResourceQuota events and old events).
+  returned: always
+  type: int
+  sample: 6
+causes:
+  description: The cause ids the events point at, most bindings first.
+  returned: always
+  type: list
+  elements: str
+  sample: [execution_namespace_missing]
+finding:
+  description:
+    - The check's finding for the report (see docs/report-schema.md, check C(sync_failure_events)).
+    - C(details) holds C(scope), C(total), C(failures) (newest first), C(by_cause) (events, occurrences,
+      bindings, binding_count, clusters, samples per cause), C(unclassified),
+      C(excluded_federated_resource_quota), C(ignored_before_since) and C(last_failure).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, parse_time
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import EVENTS, request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._events import FAILURE_REASONS, FailureSummary, failure_finding, field_selector
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, resource_path
+
+
+def make_check(scope, namespace, since, max_failures):
+    path = EVENTS if scope == "all" else resource_path("", "v1", "events", namespace=namespace)
+
+    def check(client):
+        summary = FailureSummary(since=since, max_failures=max_failures)
+        for reason in FAILURE_REASONS:
+            for event in client.list(path, {"fieldSelector": field_selector(reason)}):
+                summary.add(event)
+        details = summary.details(scope, namespace)
+        details["list_requests"] = client.requests
+        return failure_finding(details)
+    return check
+
+
+def main():
+    argument_spec = auth_argument_spec()
+    argument_spec.update(
+        scope={"type": "str", "choices": ["all", "namespace"], "default": "all"},
+        namespace={"type": "str", "default": "karmada-system"},
+        since={"type": "str"},
+        max_failures={"type": "int", "default": 50},
+        request_timeout=request_timeout_option(),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    if not params["namespace"]:
+        module.fail_json(msg="namespace must not be empty (it is the namespace to look in when scope=namespace)")
+    if params["max_failures"] < 1:
+        module.fail_json(msg="max_failures must be at least 1, got %d" % params["max_failures"])
+    since = None
+    if params["since"]:
+        try:
+            since = parse_time(params["since"], "since")
+        except AlertError as exc:
+            module.fail_json(msg=str(exc))
+    result, _client = run_check(module, "sync_failure_events",
+                                make_check(params["scope"], params["namespace"], since, params["max_failures"]))
+    signals = result.get("signals", [])
+    module.exit_json(changed=False, finding=result, total=result.get("details", {}).get("total", 0),
+                     causes=[s["cause"] for s in signals])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller-manager log scan on real lines.
+
+Lines were copied from the emulator's controller-manager logs (``kubectl --context karmada-host logs``)
+in the missing-namespaces, rbac-denied, override-policy-broken and mixed scenarios (klog text), and
+large (klog JSON, as hack/local-up-karmada.sh runs it).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+import pytest
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._logscan import LogScan, log_finding
+
+NOW = datetime.datetime(2026, 11, 25, 15, 30, tzinfo=datetime.UTC)
+
+STARTUP = [
+    'I1125 08:59:05.916357       1 controllermanager.go:182] "Starting karmada-controller-manager" version="v1.18.2"',
+    "I1125 08:59:05.916413       1 leaderelection.go:257] attempting to acquire leader lease "
+    "karmada-system/karmada-controller-manager...",
+    'I1125 08:59:05.916685       1 controller.go:246] "Starting Controller" controller="binding-controller" '
+    'controllerGroup="work.karmada.io" controllerKind="ResourceBinding"',
+]
+MISSING_NS = [
+    "I1125 14:59:05.917666       1 work.go:110] Work karmada-es-member1/api-77b9dc7f49 is up to date.",
+    "E1125 14:59:05.917782       1 work.go:98] Failed to create/update work karmada-es-member2/api-77b9dc7f49. Error: "
+    'namespaces "karmada-es-member2" not found',
+    'E1125 14:59:05.918016       1 binding_controller.go:168] "Failed to transform ResourceBinding to works" '
+    'err="namespaces \\"karmada-es-member2\\" not found" namespace="default" binding="api-deployment"',
+    'E1125 14:59:05.918125       1 controller.go:316] "Reconciler error" err="namespaces \\"karmada-es-member2\\" not '
+    'found" controller="binding-controller" controllerGroup="work.karmada.io" controllerKind="ResourceBinding" '
+    'ResourceBinding="default/api-deployment" namespace="default" name="api-deployment" '
+    'reconcileID="baa8104b-ca8f-401c-9e47-cedd9841a6a1"',
+]
+RBAC_DENIED = [
+    "E1125 14:59:19.774433       1 work.go:98] Failed to create/update work karmada-es-member3/api-77b9dc7f49. Error: "
+    'works.work.karmada.io "api-77b9dc7f49" is forbidden: User "system:karmada:karmada-controller-manager" cannot '
+    'create resource "works" in API group "work.karmada.io" in the namespace "karmada-es-member3"',
+    'E1125 14:59:19.774572       1 binding_controller.go:168] "Failed to transform ResourceBinding to works" '
+    'err="works.work.karmada.io \\"api-77b9dc7f49\\" is forbidden: User \\"system:karmada:karmada-controller-manager\\" '
+    'cannot create resource \\"works\\" in API group \\"work.karmada.io\\" in the namespace \\"karmada-es-member3\\"" '
+    'namespace="default" binding="api-deployment"',
+]
+OVERRIDE = [
+    "E1125 14:59:22.494339       1 overridemanager.go:176] Failed to apply overrides(default/nginx-tuning) for "
+    "resource(default/nginx), error: replace operation does not apply: doc is missing path: "
+    "/spec/template/spec/containers/0/resources/limits/cpu: missing value",
+    'E1125 14:59:22.494410       1 common.go:132] "Failed to apply overrides for workload in cluster." '
+    'err="replace operation does not apply: doc is missing path: /spec/template/spec/containers/0/resources/limits/cpu:'
+    ' missing value" workloadKind="Deployment" workloadNamespace="default" workloadName="nginx" cluster="member1"',
+]
+MIXED = [
+    'E1125 14:59:25.252693       1 binding_controller.go:168] "Failed to transform ResourceBinding to works" '
+    'err="[replace operation does not apply: doc is missing path: /spec/template/spec/containers/1/image: missing '
+    'value, namespaces \\"karmada-es-member2\\" not found]" namespace="default" binding="api-deployment"',
+]
+JSON = [
+    '{"ts":1795597477082.556,"caller":"controllermanager.go:182","msg":"Starting karmada-controller-manager","v":0,'
+    '"version":"v1.18.2"}',
+    '{"ts":1795618785221.582,"caller":"work.go:98","msg":"Failed to create/update work '
+    'karmada-es-member0100/app-0020-584879dc6c. Error: namespaces \\"karmada-es-member0100\\" not found"}',
+    '{"ts":1795618785221.726,"caller":"binding_controller.go:168","msg":"Failed to transform ResourceBinding to works",'
+    '"err":"namespaces \\"karmada-es-member0100\\" not found","namespace":"shop","binding":"app-0020-deployment"}',
+    '{"ts":1795618785221.812,"caller":"controller.go:316","msg":"Reconciler error","err":"namespaces '
+    '\\"karmada-es-member0100\\" not found","controller":"binding-controller","controllerGroup":"work.karmada.io",'
+    '"controllerKind":"ResourceBinding","ResourceBinding":"shop/app-0020-deployment","namespace":"shop",'
+    '"name":"app-0020-deployment","reconcileID":"02376e4f-911f-4459-9ee5-ca98fb806436"}',
+]
+POD, CONTAINER = "karmada-controller-manager-5pfgv8vcz5-qlg9z", "karmada-controller-manager"
+
+
+def scan(*groups, **kwargs):
+    result = LogScan(now=NOW, **kwargs)
+    for lines in groups:
+        result.scan(iter(lines), POD, CONTAINER)
+    result.add_pod(POD, [CONTAINER], result.lines)
+    return result
+
+
+def test_missing_namespace_lines_are_classified_with_binding_and_cluster():
+    details = scan(STARTUP + MISSING_NS).details()
+    assert details["lines_scanned"] == 7
+    # the runbook's grep keeps the Work and binding lines, not the start and leader election lines
+    assert details["lines_matched"] == 5
+    assert details["errors"] == 3
+    entry = details["by_cause"]["execution_namespace_missing"]
+    assert entry["count"] == 3
+    assert entry["bindings"] == ["default/api-deployment"]
+    assert entry["clusters"] == ["member2"]
+    # one sample per distinct error text, with how often it was seen
+    assert [(s["text"], s["count"]) for s in entry["samples"]] == [('namespaces "karmada-es-member2" not found', 3)]
+    assert entry["samples"][0]["pod"] == POD and entry["samples"][0]["time"] == "2026-11-25T14:59:05.918125Z"
+    assert details["format"] == "text"
+    assert details["rbac_lines"] == 0
+    assert details["first_line_time"] == "2026-11-25T08:59:05.916357Z"
+    assert details["last_line_time"] == "2026-11-25T14:59:05.918125Z"
+
+
+def test_rbac_lines_are_counted_with_the_denied_user_and_namespace():
+    result = scan(STARTUP + RBAC_DENIED)
+    details = result.details()
+    assert details["rbac_lines"] == 2
+    assert details["by_cause"]["rbac_denied"]["count"] == 2
+    rbac = result.rbac()
+    assert rbac["users"] == ["system:karmada:karmada-controller-manager"]
+    assert rbac["namespaces"] == ["karmada-es-member3"]
+    assert rbac["lines"] == 2 and rbac["scanned"] is True
+    assert all("is forbidden" in s["text"] for s in rbac["samples"])
+
+
+def test_rbac_lines_outside_the_binding_grep_still_count():
+    line = ('E1125 15:00:00.000001       1 leaderelection.go:436] error retrieving resource lock '
+            'karmada-system/karmada-controller-manager: leases.coordination.k8s.io "karmada-controller-manager" is '
+            'forbidden: User "system:karmada:karmada-controller-manager" cannot get resource "leases" in API group '
+            '"coordination.k8s.io" in the namespace "karmada-system"')
+    unauthorized = "E1125 15:00:01.000001       1 reflector.go:158] Unauthorized"
+    result = scan([line, unauthorized])
+    assert result.rbac_lines == 2
+    assert result.rbac()["users"] == ["system:karmada:karmada-controller-manager"]
+    # the leader election line is an error the step-3 grep keeps ("error"), Unauthorized is not
+    assert result.matched == 1
+
+
+def test_override_policy_lines_including_printf_errors():
+    details = scan(OVERRIDE).details()
+    entry = details["by_cause"]["override_policy_failure"]
+    assert entry["count"] == 2
+    assert entry["clusters"] == ["member1"]
+
+
+def test_aggregated_err_counts_for_both_causes():
+    details = scan(MIXED).details()
+    assert set(details["by_cause"]) == {"override_policy_failure", "execution_namespace_missing"}
+    assert details["errors"] == 1
+
+
+def test_json_lines_and_mixed_formats():
+    details = scan(JSON).details()
+    assert details["format"] == "json"
+    assert details["by_cause"]["execution_namespace_missing"]["count"] == 3
+    assert details["by_cause"]["execution_namespace_missing"]["bindings"] == ["shop/app-0020-deployment"]
+    assert details["by_cause"]["execution_namespace_missing"]["clusters"] == ["member0100"]
+    assert scan(JSON, MISSING_NS).details()["format"] == "mixed"
+    assert LogScan().format() == "none"
+
+
+def test_unexplained_errors_are_counted_and_the_finding_warns():
+    lines = ['E1125 15:00:00.000001       1 binding_controller.go:168] "Failed to transform ResourceBinding to works" '
+             'err="something new" namespace="default" binding="api-deployment"']
+    details = scan(lines).details()
+    assert details["unclassified"] == 1
+    assert details["unclassified_samples"][0]["text"] == "something new"
+    result = log_finding(details, "1 pod")
+    assert result["status"] == "warn" and result["signals"] == []
+
+
+def test_samples_are_bounded_but_counts_are_not():
+    lines = ['E1125 15:00:%02d.000001       1 work.go:98] Failed to create/update work karmada-es-m%d/app. Error: '
+             'namespaces "karmada-es-m%d" not found' % (i, i, i) for i in range(40)]
+    details = scan(lines, max_samples=2).details()
+    entry = details["by_cause"]["execution_namespace_missing"]
+    assert entry["count"] == 40
+    assert len(entry["samples"]) == 2
+    assert len(entry["clusters"]) == 40
+
+
+def test_lines_read_before_a_stream_breaks_still_count():
+    def broken():
+        yield from MISSING_NS
+        raise OSError("connection reset by peer")
+
+    result = LogScan(now=NOW)
+    with pytest.raises(IOError):
+        result.scan(broken(), POD, CONTAINER)
+    assert result.lines == len(MISSING_NS)
+    assert result.details()["by_cause"]["execution_namespace_missing"]["count"] == 3
+
+
+def test_memory_stays_flat_over_many_lines():
+    routine = ("I1125 14:00:00.000000       1 work.go:110] Work karmada-es-member01/app-%04d-7f8d9c6b5 is up to "
+               "date.")
+
+    def lines():
+        for i in range(20000):
+            yield routine % (i % 200)
+            if i % 1000 == 0:
+                yield MISSING_NS[2]
+
+    result = LogScan(now=NOW)
+    result.scan(lines(), POD, CONTAINER)
+    details = result.details()
+    assert details["lines_scanned"] == 20020
+    assert details["by_cause"]["execution_namespace_missing"]["count"] == 20
+    assert len(details["by_cause"]["execution_namespace_missing"]["samples"]) == 1
+
+
+def test_finding_per_cause_signals():
+    details = scan(MISSING_NS + RBAC_DENIED).details()
+    result = log_finding(details, "2 pod(s)")
+    assert result["id"] == "controller_logs" and result["runbook_step"] == 3
+    assert result["status"] == "fail"
+    assert sorted(s["cause"] for s in result["signals"]) == ["execution_namespace_missing", "rbac_denied"]
+    assert all(s["strength"] == pytest.approx(0.6) for s in result["signals"])
+    assert all(e["source"] == "log" for s in result["signals"] for e in s["evidence"])
+    assert "forbidden/unauthorized/rbac" in result["summary"]
+
+
+def test_quiet_log_is_ok():
+    result = log_finding(scan(STARTUP).details(), "1 pod")
+    assert result["status"] == "ok"
+    assert result["signals"] == [] and result["evidence"] == []
