@@ -47,7 +47,7 @@ DEMO_SCENARIO ?= missing-namespaces
 INTEGRATION_DIR ?= tests/integration
 PYTEST_ARGS ?=
 
-.PHONY: help setup sanity units integration test lint demo demo-down clean distclean \
+.PHONY: help setup sanity units integration test lint demo demo-down runbook-by-hand clean distclean \
 	_self-link _servers _ansible-test-offline _sync-ansible-test
 
 help: ## List the targets
@@ -160,18 +160,24 @@ lint: ## ansible-lint (production profile, offline) and ruff
 # --------------------------------------------------------------------------
 # demo
 
-demo: setup ## Start an emulated Karmada with a fault and Prometheus in .demo, run the runbook's commands by hand
+demo: setup ## Start an emulated Karmada with a fault (and Prometheus), diagnose it, show the verdict and the report
 	@test -d $(ROOT)/tests/emulator || { echo "demo: tests/emulator is not there yet"; exit 1; }
 	cd $(ROOT) && $(VBIN)/python -m tests.emulator down --workdir $(DEMO_DIR) >/dev/null
 	cd $(ROOT) && $(VBIN)/python -m tests.emulator up --scenario $(DEMO_SCENARIO) --workdir $(DEMO_DIR) \
 		$$(test -x /usr/bin/prometheus && echo --prometheus)
+	cd $(ROOT) && ANSIBLE_CONFIG=$(ROOT)/ansible.cfg $(VBIN)/ansible-playbook playbooks/diagnose.yml \
+		-e karmada_kubeconfig=$(DEMO_DIR)/kubeconfig -e karmada_report_dir=$(DEMO_DIR)/report \
+		-e karmada_prometheus_url="$$($(VBIN)/python -c 'import json; print(json.load(open("$(DEMO_DIR)/endpoints.json")).get("prometheus", {}).get("url", ""))')"
+	@echo
+	@echo "Report: $(DEMO_DIR)/report/report.md, report.html, report.json"
+	@echo "The emulated Karmada ($(DEMO_SCENARIO)) keeps running:"
+	@echo "  $(KUBECTL) --kubeconfig $(DEMO_DIR)/kubeconfig --context karmada-apiserver get events -A"
+	@echo "  make runbook-by-hand    # the runbook's commands, typed by hand, against it"
+	@echo "  make demo-down          # stop it"
+
+runbook-by-hand: ## Run the runbook's own kubectl/PromQL commands against the demo emulator
 	$(ROOT)/tests/tools/runbook-by-hand.sh $(DEMO_DIR)/kubeconfig \
 		"$$($(VBIN)/python -c 'import json; print(json.load(open("$(DEMO_DIR)/endpoints.json")).get("prometheus", {}).get("url", ""))')"
-	@echo
-	@echo "The emulated Karmada ($(DEMO_SCENARIO)) keeps running. Use it with:"
-	@echo "  $(KUBECTL) --kubeconfig $(DEMO_DIR)/kubeconfig --context karmada-apiserver get clusters"
-	@echo "Stop it with:"
-	@echo "  make demo-down"
 
 demo-down: ## Stop the emulated Karmada started by `make demo`
 	cd $(ROOT) && $(VBIN)/python -m tests.emulator down --workdir $(DEMO_DIR)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) karmada.runbooks contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Standard attribute texts, so every module documents check mode, diff and groups the same way."""
+"""Standard attribute texts, so every module documents check mode, diff mode and its group the same way."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,6 +10,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
+    # Descriptions only; a module that writes documents its own support levels.
     DOCUMENTATION = r"""
 options: {}
 attributes:
@@ -24,31 +25,32 @@ attributes:
 options: {}
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads; it behaves the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: N/A
     details: The module never changes anything.
 """
 
-    KARMADA_APISERVER = r"""
+    # Which module_defaults group sets the connection: one per endpoint, so a play points each at its server.
+    APISERVER = r"""
 options: {}
 attributes:
   action_group:
     description: Use C(group/karmada.runbooks.karmada_apiserver) in C(module_defaults) to set the connection to the Karmada API server once.
     support: full
-    membership:
-      - karmada.runbooks.karmada_apiserver
+    membership: [karmada.runbooks.karmada_apiserver]
 """
 
-    KARMADA_HOST = r"""
+    HOST = r"""
 options: {}
 attributes:
   action_group:
     description: Use C(group/karmada.runbooks.karmada_host) in C(module_defaults) to set the connection to the host cluster once.
     support: full
-    membership:
-      - karmada.runbooks.karmada_host
+    membership: [karmada.runbooks.karmada_host]
 """
 
     PROMETHEUS = r"""
@@ -57,6 +59,5 @@ attributes:
   action_group:
     description: Use C(group/karmada.runbooks.prometheus) in C(module_defaults) to set the Prometheus connection once.
     support: full
-    membership:
-      - karmada.runbooks.prometheus
+    membership: [karmada.runbooks.prometheus]
 """

@@ -344,7 +344,12 @@ def slo_view(report):
         rows.append(("Alert conditions met", ", ".join(conditions) or "none"))
     left = details.get("time_to_exhaustion_seconds")
     if "time_to_exhaustion_seconds" in details:
-        rows.append(("Budget exhausted in", format_duration(left) if _is_number(left) else "not at the current burn"))
+        if not _is_number(left):
+            rows.append(("Budget exhausted in", "not at the current burn"))
+        elif left <= 0:
+            rows.append(("Budget exhausted in", "already exhausted"))
+        else:
+            rows.append(("Budget exhausted in", format_duration(left)))
     fleet = [f"{item.get('service', '?')}/{item.get('slo', '?')} {times(item.get('burn_rate'))}"
              for item in details.get("fleet") or [] if isinstance(item, dict)]
     # The console gets one line: burn rates, budget, alert conditions, time left.

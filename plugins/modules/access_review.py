@@ -57,17 +57,11 @@ options:
     type: list
     elements: str
     default: [create, update, get, list, watch]
-  request_timeout:
-    description: Seconds to wait for each API request.
-    type: int
-    default: 30
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-  - karmada.runbooks.attributes
+  - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY
-  - karmada.runbooks.attributes.KARMADA_APISERVER
-requirements:
-  - kubernetes >= 24.2.0
+  - karmada.runbooks.attributes.APISERVER
 """
 
 EXAMPLES = r"""

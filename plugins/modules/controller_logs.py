@@ -64,11 +64,9 @@ options:
     default: 30
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-  - karmada.runbooks.attributes
+  - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY
-  - karmada.runbooks.attributes.KARMADA_HOST
-requirements:
-  - kubernetes >= 24.2.0
+  - karmada.runbooks.attributes.HOST
 """
 
 EXAMPLES = r"""

@@ -58,7 +58,6 @@ options:
     type: str
 extends_documentation_fragment:
   - karmada.runbooks.prometheus
-  - karmada.runbooks.attributes
   - karmada.runbooks.attributes.READ_ONLY
   - karmada.runbooks.attributes.PROMETHEUS
 """

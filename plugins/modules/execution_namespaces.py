@@ -18,18 +18,11 @@ description:
     requests, however many clusters there are (the runbook's shell loop makes one request per cluster).
   - Never fails on API errors; the finding is C(unknown) with the reason instead.
 author: karmada.runbooks contributors (@karmada-runbooks)
-options:
-  request_timeout:
-    description: Seconds to wait for each API request.
-    type: int
-    default: 30
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-  - karmada.runbooks.attributes
+  - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY
-  - karmada.runbooks.attributes.KARMADA_APISERVER
-requirements:
-  - kubernetes >= 24.2.0
+  - karmada.runbooks.attributes.APISERVER
 """
 
 EXAMPLES = r"""

@@ -45,7 +45,6 @@ options:
     type: str
 extends_documentation_fragment:
   - karmada.runbooks.prometheus
-  - karmada.runbooks.attributes
   - karmada.runbooks.attributes.READ_ONLY
   - karmada.runbooks.attributes.PROMETHEUS
 """

@@ -36,17 +36,11 @@ options:
         things usually precedes the alert.
     type: int
     default: 0
-  request_timeout:
-    description: Seconds to wait for each API request.
-    type: int
-    default: 30
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-  - karmada.runbooks.attributes
+  - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY
-  - karmada.runbooks.attributes.KARMADA_APISERVER
-requirements:
-  - kubernetes >= 24.2.0
+  - karmada.runbooks.attributes.APISERVER
 """
 
 EXAMPLES = r"""

@@ -84,7 +84,6 @@ options:
     default: slo-overview
 extends_documentation_fragment:
   - karmada.runbooks.prometheus
-  - karmada.runbooks.attributes
   - karmada.runbooks.attributes.READ_ONLY
   - karmada.runbooks.attributes.PROMETHEUS
 """

@@ -48,17 +48,11 @@ options:
     description: How many of the newest failure events the finding lists in C(details.failures).
     type: int
     default: 50
-  request_timeout:
-    description: Seconds to wait for each API request.
-    type: int
-    default: 30
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-  - karmada.runbooks.attributes
+  - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY
-  - karmada.runbooks.attributes.KARMADA_APISERVER
-requirements:
-  - kubernetes >= 24.2.0
+  - karmada.runbooks.attributes.APISERVER
 """
 
 EXAMPLES = r"""

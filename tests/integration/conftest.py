@@ -112,6 +112,16 @@ class EmulatorHandle:
         return self.control("DELETE", "faults")
 
 
+def process_gone(pid):
+    """Exited (a zombie waiting for an absent reaper counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
+            state = next(line for line in handle if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return True
+    return "Z" in state.split()[1]
+
+
 def run_emulator_cli(*args, timeout=120):
     return subprocess.run([python(), "-m", "tests.emulator", *args], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=timeout, check=False)

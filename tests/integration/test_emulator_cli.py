@@ -6,7 +6,7 @@ import json
 import os
 
 import yaml
-from conftest import EmulatorHandle, run_emulator_cli
+from conftest import EmulatorHandle, process_gone, run_emulator_cli
 
 
 def test_up_writes_kubeconfig_and_endpoints_then_down_stops(tmp_path):
@@ -23,17 +23,8 @@ def test_up_writes_kubeconfig_and_endpoints_then_down_stops(tmp_path):
     assert again.returncode == 2 and "already running" in again.stderr
     result = handle.down()
     assert result.returncode == 0 and f"pid {pid}" in result.stdout
-    assert _gone(pid)
+    assert process_gone(pid)
 
-
-def _gone(pid):
-    """Exited (a zombie waiting for an absent reaper counts as exited)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
-            state = next(line for line in handle if line.startswith("State:"))
-    except (OSError, StopIteration):
-        return True
-    return "Z" in state.split()[1]
 
 
 def test_down_with_nothing_running_says_so(tmp_path):

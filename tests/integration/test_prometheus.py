@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, EmulatorHandle, python, run_emulator_cli
+from conftest import REPO_ROOT, EmulatorHandle, process_gone, python, run_emulator_cli
 from prometheus_synthetic import SyntheticKarmada
 
 from tests.emulator import prometheus, scenarios
@@ -210,7 +210,7 @@ def test_a_server_that_dies_at_start_stops_everything_again(tmp_path):
     assert "prometheus exited with status 1 while starting" in result.stderr
     assert not os.path.exists(tmp_path / "emu" / "processes.json")
     pid = json.loads((tmp_path / "emu" / "endpoints.json").read_text())["pid"]
-    assert _gone(pid)
+    assert process_gone(pid)
     assert "nothing is running" in run_emulator_cli("down", "--workdir", str(tmp_path / "emu")).stdout
 
 
@@ -225,7 +225,7 @@ def test_up_records_every_server_pid_and_down_stops_them(tmp_path):
     assert result.returncode == 0
     for process in processes:
         assert f"pid {process['pid']}" in result.stdout
-        assert _gone(process["pid"])
+        assert process_gone(process["pid"])
 
 
 def _check_recorded_servers(workdir, endpoints):
@@ -253,14 +253,6 @@ def _check_recorded_servers(workdir, endpoints):
     assert again.returncode == 2 and "already running" in again.stderr
     return processes
 
-
-def _gone(pid):
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
-            state = next(line for line in handle if line.startswith("State:"))
-    except (OSError, StopIteration):
-        return True
-    return "Z" in state.split()[1]
 
 
 # -- a failing scenario ------------------------------------------------------------------------------------

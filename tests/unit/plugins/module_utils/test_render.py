@@ -407,3 +407,13 @@ def test_labels_spread_apart_within_the_plot():
 def test_chart_escapes_its_labels():
     svg = _svg.line_chart([[T0, 1]], "<title>", thresholds=[(2, "<b>", "#000")], markers=[(T0, "<i>")])
     assert "<b>" not in svg and "<i>" not in svg and "&lt;title&gt;" in svg
+
+
+@pytest.mark.parametrize("left,expected", [(12000, "3h 20m"), (0, "already exhausted"),
+                                           (None, "not at the current burn")])
+def test_markdown_says_when_the_budget_runs_out(left, expected):
+    check = slo()
+    check["details"]["time_to_exhaustion_seconds"] = left
+    markdown = _render.to_markdown(report(checks=[check]))
+    row = next(line for line in markdown.splitlines() if line.startswith("| Budget exhausted in"))
+    assert expected in row
