@@ -13,48 +13,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import re
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC, InputError, format_time, parse_duration, parse_time  # noqa: F401 - re-exported
+
+# Errors about the alert or the window are input errors like any other.
+AlertError = InputError
 ALERT_NAME = "KarmadaBindingSyncWorkAvailabilityBurnRateHigh"
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-UTC = datetime.timezone.utc
-
-
-class AlertError(ValueError):
-    """Input that cannot be understood; the message names the variable and what was wrong."""
-
-
-def parse_time(text, option):
-    """RFC 3339 (any fraction, Z or offset) -> aware UTC datetime; AlertError naming ``option`` otherwise."""
-    if isinstance(text, datetime.datetime):
-        return text if text.tzinfo else text.replace(tzinfo=UTC)
-    value = str(text or "").strip()
-    match = re.match(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", value)
-    if not match:
-        raise AlertError("%s must be an RFC 3339 time such as 2026-11-25T03:00:00Z, got %r" % (option, text))
-    base, fraction, zone = match.groups()
-    moment = datetime.datetime.strptime(base.replace(" ", "T"), "%Y-%m-%dT%H:%M:%S")
-    if fraction:
-        moment = moment.replace(microsecond=int((fraction[1:] + "000000")[:6]))
-    offset = datetime.timedelta()
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return (moment - offset).replace(tzinfo=UTC)
-
-
-def format_time(moment):
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_duration(text, option):
-    """'90s', '15m', '1h', '2d' -> seconds."""
-    match = _DURATION.match(str(text or ""))
-    if not match:
-        raise AlertError("%s must be a duration such as 30m, 1h or 2d, got %r" % (option, text))
-    return int(match.group(1)) * _UNITS[match.group(2)]
 
 
 def normalize_alert(value, option="karmada_alert"):

@@ -18,8 +18,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
-import re
 from collections import namedtuple
+
+from ansible_collections.karmada.runbooks.plugins.module_utils import _timeutil
 
 PERIOD = "30d"
 # Karmada's binding-sync SLO (and most of its siblings) in Karmada's published Sloth spec.
@@ -39,22 +40,10 @@ GOOGLE_30D = (
     AlertWindow("ticket", "slow", 10.0, "6h", "3d"),
 )
 
-_DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
-
-def parse_duration(text):
+def parse_duration(text, option="duration"):
     """Seconds in a Prometheus duration such as ``5m``, ``1d`` or ``1h30m``; ValueError otherwise."""
-    value = str(text or "").strip()
-    position, total = 0, 0.0
-    for match in _DURATION_PART.finditer(value):
-        if match.start() != position:
-            break
-        total += int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        position = match.end()
-    if not value or position != len(value) or total <= 0:
-        raise ValueError("%r is not a Prometheus duration such as 5m, 1h or 3d" % (text,))
-    return int(total) if total == int(total) else total
+    return _timeutil.parse_duration(text, option)
 
 
 def format_duration(seconds, parts=2):

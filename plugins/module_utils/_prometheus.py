@@ -18,8 +18,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import calendar
-import datetime
 import json
 import math
 import re
@@ -33,6 +31,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError, open_url
 
+from ansible_collections.karmada.runbooks.plugins.module_utils import _timeutil
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import parse_duration
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
 
@@ -120,9 +119,6 @@ def to_float(text):
     return value if math.isfinite(value) else None
 
 
-_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$")
-
-
 def parse_time(value, option="time"):
     """Epoch seconds from an RFC 3339 string (any fraction length, as Go and Alertmanager write them)
     or from epoch seconds (number or numeric string). None or "" -> None. ValueError names ``option``."""
@@ -130,33 +126,12 @@ def parse_time(value, option="time"):
         return None
     if isinstance(value, bool):
         raise ValueError("%s: expected an RFC 3339 time or epoch seconds, got %r" % (option, value))
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    match = _RFC3339.match(text)
-    if not match:
-        raise ValueError("%s: %r is neither an RFC 3339 time (2026-01-02T03:04:05Z) nor epoch seconds" % (option, value))
-    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
-    fraction = float(match.group(7) or 0)
-    zone = match.group(8)
-    try:
-        stamp = calendar.timegm(datetime.datetime(year, month, day, hour, minute, second).timetuple())
-    except ValueError as exc:
-        raise ValueError("%s: %r is not a valid date: %s" % (option, value, exc)) from None
-    if zone not in ("Z", "z"):
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        stamp -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return stamp + fraction
+    return _timeutil.parse_time(value, option, allow_epoch=True).timestamp()
 
 
 def format_time(epoch):
     """Epoch seconds -> RFC 3339 in UTC (whole seconds)."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    return _timeutil.format_time(epoch)
 
 
 def range_step(start, end, max_points, min_step=15):

@@ -26,7 +26,6 @@ def test_up_writes_kubeconfig_and_endpoints_then_down_stops(tmp_path):
     assert process_gone(pid)
 
 
-
 def test_down_with_nothing_running_says_so(tmp_path):
     result = run_emulator_cli("down", "--workdir", str(tmp_path))
     assert result.returncode == 0 and "nothing is running" in result.stdout

@@ -254,7 +254,6 @@ def _check_recorded_servers(workdir, endpoints):
     return processes
 
 
-
 # -- a failing scenario ------------------------------------------------------------------------------------
 
 @needs_prometheus
