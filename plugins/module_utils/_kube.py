@@ -45,6 +45,7 @@ except ImportError:
 
 DEFAULT_PAGE_SIZE = 500
 MAX_RETRY_AFTER = 10
+TRANSIENT_STATUSES = (500, 502, 503, 504)
 
 
 def auth_argument_spec():
@@ -81,7 +82,7 @@ def map_exception(exc):
     """Turn anything the client can raise into a CheckUnavailable with a reason."""
     if isinstance(exc, CheckUnavailable):
         return exc
-    if HAS_KUBERNETES and isinstance(exc, ApiException):
+    if isinstance(exc, ApiException):
         return CheckUnavailable(describe_api_exception(exc), getattr(exc, "status", None))
     if isinstance(exc, CoreException):
         return CheckUnavailable("cannot build the API client: %s" % exc)
@@ -145,8 +146,13 @@ class KubeClient:
                     header_params={"Accept": accept or "application/json"}, content_type=content_type,
                     _preload_content=False, _request_timeout=self.timeout)
             except ApiException as exc:
-                if getattr(exc, "status", None) == 429 and attempt < 2:
+                status = getattr(exc, "status", None)
+                if status == 429 and attempt < 2:
                     time.sleep(min(MAX_RETRY_AFTER, _retry_after(exc)))
+                    continue
+                # A read that hit a passing server error is worth one more try; a write is not (not idempotent).
+                if method == "GET" and status in TRANSIENT_STATUSES and attempt < 2:
+                    time.sleep(0.2 * (attempt + 1))
                     continue
                 raise
             except Exception as exc:  # pylint: disable=broad-except
@@ -158,7 +164,7 @@ class KubeClient:
                 return json.loads(data) if data else {}
             except ValueError as exc:
                 raise CheckUnavailable("malformed response from %s: not JSON" % path.split("?")[0]) from exc
-        raise CheckUnavailable("throttled (429) three times on %s" % path.split("?")[0], 429)
+        raise CheckUnavailable("throttled or failing three times on %s" % path.split("?")[0], 429)
 
     def get(self, path, query=None):
         return self._call("GET", path, query)

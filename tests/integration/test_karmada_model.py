@@ -16,8 +16,19 @@ WORKS = "/apis/work.karmada.io/v1alpha1/namespaces/{ns}/works"
 BINDINGS = "/apis/work.karmada.io/v1alpha2/resourcebindings"
 
 
+def _list(handle, path, server="karmada_apiserver"):
+    """Items of a list; retried, because the apiserver-errors scenario fails some lists on purpose."""
+    for _attempt in range(20):
+        response = handle.raw("GET", path, server=server)
+        if response.status == 200:
+            return response.json()["items"]
+        assert response.status in (429, 500, 503), (response.status, response.body[:300])
+        time.sleep(0.1)
+    raise AssertionError(f"GET {path} kept failing")
+
+
 def _events(handle, reason):
-    return handle.raw("GET", f"/api/v1/events?fieldSelector=reason%3D{reason}").json()["items"]
+    return _list(handle, f"/api/v1/events?fieldSelector=reason%3D{reason}")
 
 
 def _binding_failures(handle):
@@ -43,7 +54,7 @@ def _sync_count(handle, result):
 
 def _fully_applied(handle):
     return {b["metadata"]["name"]: next(c["status"] for c in b["status"]["conditions"] if c["type"] == "FullyApplied")
-            for b in handle.raw("GET", BINDINGS).json()["items"]}
+            for b in _list(handle, BINDINGS)}
 
 
 def _wait(predicate, timeout=30, interval=0.25, what="condition"):
@@ -115,9 +126,9 @@ def test_healthy_has_no_failures(scenario):
     assert _sync_count(handle, "error") == 0
     assert set(_fully_applied(handle).values()) == {"True"}
     for cluster in ("member1", "member2", "member3"):
-        works = handle.raw("GET", WORKS.format(ns=f"karmada-es-{cluster}")).json()["items"]
+        works = _list(handle, WORKS.format(ns=f"karmada-es-{cluster}"))
         assert works and all(w["status"]["conditions"][0]["type"] == "Applied" for w in works)
-    crb = handle.raw("GET", "/apis/work.karmada.io/v1alpha2/clusterresourcebindings").json()["items"]
+    crb = _list(handle, "/apis/work.karmada.io/v1alpha2/clusterresourcebindings")
     assert [b["metadata"]["name"] for b in crb] == ["config-reader-clusterrole"]
 
 
@@ -126,7 +137,7 @@ def test_override_policy_failure_names_the_policy(scenario):
     messages = {e["message"] for e in _events(handle, "ApplyOverridePolicyFailed")}
     assert messages == {"Apply override policy(default/nginx-tuning) for cluster(member1) failed.",
                         "Apply override policy(default/nginx-tuning) for cluster(member2) failed."}
-    log = handle.raw("GET", "/api/v1/namespaces/karmada-system/pods", server="host").json()["items"]
+    log = _list(handle, "/api/v1/namespaces/karmada-system/pods", server="host")
     lines = "".join(handle.raw("GET", f"/api/v1/namespaces/karmada-system/pods/{p['metadata']['name']}/log",
                                server="host").body.decode() for p in log)
     assert "Failed to apply overrides(default/nginx-tuning) for resource(default/nginx)" in lines
@@ -146,8 +157,8 @@ def test_events_are_correlated_and_land_in_the_template_namespace(scenario):
 
 def test_klog_text_lines_follow_karmada_wording(scenario):
     handle = scenario("missing-namespaces")
-    pods = handle.raw("GET", "/api/v1/namespaces/karmada-system/pods?labelSelector=app%3Dkarmada-controller-manager",
-                      server="host").json()["items"]
+    pods = _list(handle, "/api/v1/namespaces/karmada-system/pods?labelSelector=app%3Dkarmada-controller-manager",
+                 server="host")
     text = "".join(handle.raw("GET", f"/api/v1/namespaces/karmada-system/pods/{p['metadata']['name']}/log",
                               server="host").body.decode() for p in pods)
     assert ('"Failed to transform ResourceBinding to works" err="namespaces \\"karmada-es-member2\\" not found" '
@@ -171,8 +182,7 @@ def test_json_log_format_and_install_flavour(tmp_path):
     handle = EmulatorHandle(tmp_path / "emu", scenario=str(spec)).up()
     try:
         selector = "app.kubernetes.io%2Fname%3Dkarmada-controller-manager"
-        pods = handle.raw("GET", f"/api/v1/namespaces/karmada-system/pods?labelSelector={selector}",
-                          server="host").json()["items"]
+        pods = _list(handle, f"/api/v1/namespaces/karmada-system/pods?labelSelector={selector}", server="host")
         assert len(pods) == 2 and all(p["metadata"]["name"].startswith("karmada-demo-controller-manager-")
                                       for p in pods)
         records = [json.loads(line) for p in pods for line in handle.raw(
@@ -215,7 +225,7 @@ def test_recreating_the_namespace_by_hand_stops_the_failures(scenario, kubectl_f
     kubectl("label", "namespace", "karmada-es-member2", "karmada.io/system=true")
     # The controller is not told: each failing binding recovers at its next backoff retry (cap 10 s here).
     _wait(lambda: set(_fully_applied(handle).values()) == {"True"}, timeout=30, what="bindings to recover")
-    works = {w["metadata"]["name"] for w in handle.raw("GET", WORKS.format(ns="karmada-es-member2")).json()["items"]}
+    works = {w["metadata"]["name"] for w in _list(handle, WORKS.format(ns="karmada-es-member2"))}
     assert {"nginx-687f7fb96f", "web-7b7cc5b9ff", "api-77b9dc7f49"} <= works
     before = _sync_count(handle, "error")
     time.sleep(3)
@@ -286,8 +296,8 @@ def test_restart_recreates_missing_namespaces(scenario, kubectl_for):
 
 def test_large_fleet(scenario):
     handle = scenario("large")
-    assert len(handle.raw("GET", "/apis/cluster.karmada.io/v1alpha1/clusters").json()["items"]) == 1000
-    namespaces = handle.raw("GET", "/api/v1/namespaces?labelSelector=karmada.io%2Fsystem%3Dtrue").json()["items"]
+    assert len(_list(handle, "/apis/cluster.karmada.io/v1alpha1/clusters")) == 1000
+    namespaces = _list(handle, "/api/v1/namespaces?labelSelector=karmada.io%2Fsystem%3Dtrue")
     assert len(namespaces) == 998
     failures = _binding_failures(handle)
     assert set(failures.values()) == {'namespaces "karmada-es-member0100" not found',
