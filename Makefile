@@ -44,10 +44,11 @@ SERVER_BINARIES := /usr/bin/prometheus /usr/bin/prometheus-alertmanager
 
 DEMO_DIR := $(ROOT)/.demo
 DEMO_SCENARIO ?= missing-namespaces
+BENCH_SCENARIOS ?= healthy large
 INTEGRATION_DIR ?= tests/integration
 PYTEST_ARGS ?=
 
-.PHONY: help setup sanity units integration test lint demo demo-down runbook-by-hand clean distclean \
+.PHONY: help setup sanity units integration test lint demo demo-down bench runbook-by-hand clean distclean \
 	_self-link _servers _ansible-test-offline _sync-ansible-test
 
 help: ## List the targets
@@ -174,6 +175,9 @@ demo: setup ## Start an emulated Karmada with a fault (and Prometheus), diagnose
 	@echo "  $(KUBECTL) --kubeconfig $(DEMO_DIR)/kubeconfig --context karmada-apiserver get events -A"
 	@echo "  make runbook-by-hand    # the runbook's commands, typed by hand, against it"
 	@echo "  make demo-down          # stop it"
+
+bench: setup ## Benchmark diagnose on healthy and large (wall time, CPU, peak memory, API requests)
+	cd $(ROOT) && $(VBIN)/python tests/tools/bench_diagnose.py $(BENCH_SCENARIOS)
 
 runbook-by-hand: ## Run the runbook's own kubectl/PromQL commands against the demo emulator
 	$(ROOT)/tests/tools/runbook-by-hand.sh $(DEMO_DIR)/kubeconfig \
