@@ -58,7 +58,7 @@ help: ## List the targets
 # setup
 
 setup: $(STAMP_VENV) $(STAMP_COLLECTIONS) _self-link _servers _ansible-test-offline ## Create .venv, unpack collections, install test servers (idempotent)
-	@echo "setup: ok ($$($(VBIN)/ansible --version | head -n1))"
+	@echo "setup: ok (ansible-core $$($(VBIN)/python -c "import ansible.release; print(ansible.release.__version__)"))"
 
 $(STAMP_VENV): $(ROOT)/requirements.txt $(ROOT)/requirements-dev.txt
 	@test -x $(VBIN)/python || { echo "setup: creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
