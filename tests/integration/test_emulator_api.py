@@ -140,7 +140,10 @@ def test_watch_replays_from_resource_version(fresh_emulator):
 
 
 def test_finalizer_holds_deletion_until_removed(fresh_emulator):
-    path = "/apis/work.karmada.io/v1alpha1/namespaces/karmada-es-member1/works/nginx-687f7fb96f"
+    # A finalizer no emulated controller owns (the execution controller clears its own on Works at once).
+    held = {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}, "data": {"a": "1"}}
+    assert fresh_emulator.raw("POST", "/api/v1/namespaces/default/configmaps", body=held).status == 201
+    path = "/api/v1/namespaces/default/configmaps/held"
     status, _headers, body = fresh_emulator.raw("DELETE", path)
     assert status == 200 and json.loads(body)["metadata"]["deletionTimestamp"]
     assert fresh_emulator.raw("GET", path)[0] == 200

@@ -306,3 +306,15 @@ def test_large_fleet(scenario):
                   for e in _events(handle, "SyncWorkFailed") if e["involvedObject"]["kind"] == "ResourceBinding"}
     assert namespaced == {(ns, name) for ns in ("default", "shop")
                           for name in ("app-0020-deployment", "app-0156-deployment")}
+
+
+def test_execution_controller_clears_its_finalizer_on_ready_clusters_only(scenario):
+    handle = scenario("terminating-namespace")
+    ready = WORKS.format(ns="karmada-es-member1") + "/nginx-687f7fb96f"
+    assert handle.raw("DELETE", ready).status == 200
+    _wait(lambda: handle.raw("GET", ready).status == 404, timeout=5, what="the Work on a Ready cluster to go")
+    # member3 is unreachable: its namespace's Work keeps the finalizer, so the namespace stays Terminating.
+    time.sleep(1)
+    held = _list(handle, WORKS.format(ns="karmada-es-member3"))
+    assert held and all(w["metadata"].get("deletionTimestamp") for w in held)
+    assert handle.raw("GET", "/api/v1/namespaces/karmada-es-member3").json()["status"]["phase"] == "Terminating"
