@@ -23,8 +23,8 @@ from conftest import EmulatorHandle  # noqa: E402
 def bench(scenario, workdir):
     prometheus = os.path.exists("/usr/bin/prometheus")
     started = time.monotonic()
-    handle = EmulatorHandle(os.path.join(workdir, scenario), scenario=scenario).up(*(["--prometheus"] if prometheus
-                                                                                       else []))
+    extra = ["--prometheus"] if prometheus else []
+    handle = EmulatorHandle(os.path.join(workdir, scenario), scenario=scenario).up(*extra)
     up_seconds = time.monotonic() - started
     try:
         mark = handle.mark()
