@@ -12,6 +12,7 @@ import time
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, KubeClient, map_exception, resource_path
 from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, parse_time
 
 CLUSTERS = resource_path("cluster.karmada.io", "v1alpha1", "clusters")
 NAMESPACES = resource_path("", "v1", "namespaces")
@@ -45,6 +46,18 @@ def run_check(module, check_id, body, timeout_option="request_timeout"):
         return unknown(check_id, map_exception(exc).reason, duration_seconds=time.time() - started), client
     result["duration_seconds"] = round(time.time() - started, 3)
     return result, client
+
+
+def time_option(module, option):
+    """The RFC 3339 time in ``module.params[option]`` as an aware datetime, None when unset;
+    an unreadable value fails the module naming the option (it is the caller's input)."""
+    value = module.params.get(option)
+    if not value:
+        return None
+    try:
+        return parse_time(value, option)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
 
 
 def request_timeout_option():

@@ -117,10 +117,10 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, format_time, parse_time
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check, time_option
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, auth_argument_spec, map_exception, resource_path
 from ansible_collections.karmada.runbooks.plugins.module_utils._logscan import LogScan, log_finding
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_time
 
 DEFAULT_WINDOW_SECONDS = 3600
 NOTHING_READ = {"lines": 0, "samples": [], "users": [], "namespaces": [], "scanned": False}
@@ -211,12 +211,7 @@ def main():
     if params["max_samples"] < 1:
         module.fail_json(msg="max_samples must be at least 1, got %d" % params["max_samples"])
     now = datetime.datetime.now(datetime.timezone.utc)
-    since = None
-    if params["since"]:
-        try:
-            since = parse_time(params["since"], "since")
-        except AlertError as exc:
-            module.fail_json(msg=str(exc))
+    since = time_option(module, "since")
     result, _client = run_check(module, "controller_logs", make_check(params, since, now))
     # An unknown finding has no details: the rbac role then learns that no log was read.
     rbac = result.get("details", {}).get("rbac") or dict(NOTHING_READ)

@@ -87,7 +87,6 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, parse_time
 from ansible_collections.karmada.runbooks.plugins.module_utils._bindings import CRB_KIND, RB_KIND
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
     CLUSTER_OVERRIDE_POLICIES,
@@ -98,6 +97,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
     RESOURCE_BINDINGS,
     request_timeout_option,
     run_check,
+    time_option,
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import (
@@ -140,12 +140,7 @@ def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option(), since={"type": "str"})
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    since = None
-    if module.params["since"]:
-        try:
-            since = parse_time(module.params["since"], "since")
-        except AlertError as exc:
-            module.fail_json(msg=str(exc))
+    since = time_option(module, "since")
     result, _client = run_check(module, "override_policies", lambda client: check(client, since))
     details = result.get("details", {})
     module.exit_json(changed=False, finding=result, policies=details.get("policies", []),

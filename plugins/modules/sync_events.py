@@ -97,8 +97,7 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, parse_time
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import EVENTS, request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import EVENTS, request_timeout_option, run_check, time_option
 from ansible_collections.karmada.runbooks.plugins.module_utils._events import FAILURE_REASONS, FailureSummary, failure_finding, field_selector
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, resource_path
 
@@ -132,12 +131,7 @@ def main():
         module.fail_json(msg="namespace must not be empty (it is the namespace to look in when scope=namespace)")
     if params["max_failures"] < 1:
         module.fail_json(msg="max_failures must be at least 1, got %d" % params["max_failures"])
-    since = None
-    if params["since"]:
-        try:
-            since = parse_time(params["since"], "since")
-        except AlertError as exc:
-            module.fail_json(msg=str(exc))
+    since = time_option(module, "since")
     result, _client = run_check(module, "sync_failure_events",
                                 make_check(params["scope"], params["namespace"], since, params["max_failures"]))
     signals = result.get("signals", [])
