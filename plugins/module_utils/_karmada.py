@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What this collection knows about Karmada's API and install, in one place.
+
+Every name here is one Karmada itself uses; the comment next to it says where (karmada-io/karmada,
+tag v1.18.2, unless it says otherwise). When Karmada renames something, this is the file to change.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import resource_path
+
+# -- resources on the Karmada API server ------------------------------------------------------------
+CLUSTERS = resource_path("cluster.karmada.io", "v1alpha1", "clusters")
+WORKS = resource_path("work.karmada.io", "v1alpha1", "works")
+RESOURCE_BINDINGS = resource_path("work.karmada.io", "v1alpha2", "resourcebindings")
+CLUSTER_RESOURCE_BINDINGS = resource_path("work.karmada.io", "v1alpha2", "clusterresourcebindings")
+OVERRIDE_POLICIES = resource_path("policy.karmada.io", "v1alpha1", "overridepolicies")
+CLUSTER_OVERRIDE_POLICIES = resource_path("policy.karmada.io", "v1alpha1", "clusteroverridepolicies")
+NAMESPACES = resource_path("", "v1", "namespaces")
+EVENTS = resource_path("", "v1", "events")
+SUBJECT_ACCESS_REVIEWS = resource_path("authorization.k8s.io", "v1", "subjectaccessreviews")
+# The event recorder puts events of cluster-scoped objects (Cluster, ClusterResourceBinding) in
+# "default" (client-go tools/record: metav1.NamespaceDefault when the object has no namespace).
+CLUSTER_SCOPED_EVENTS_NAMESPACE = "default"
+
+
+def events_in(namespace):
+    """The events of one namespace."""
+    return resource_path("", "v1", "events", namespace=namespace)
+
+
+def pods_in(namespace):
+    return resource_path("", "v1", "pods", namespace=namespace)
+
+
+def pod_log(namespace, pod):
+    return resource_path("", "v1", "pods", namespace=namespace, name=pod, subresource="log")
+
+
+# -- kinds -----------------------------------------------------------------------------------------
+CLUSTER_KIND = "Cluster"
+RB_KIND = "ResourceBinding"
+CRB_KIND = "ClusterResourceBinding"
+BINDING_KINDS = (RB_KIND, CRB_KIND)
+OP_KIND = "OverridePolicy"
+COP_KIND = "ClusterOverridePolicy"
+# FederatedResourceQuota's controller records SyncWorkFailed too (pkg/controllers/federatedresourcequota).
+QUOTA_KIND = "FederatedResourceQuota"
+
+# -- execution namespaces --------------------------------------------------------------------------
+# pkg/util/names/names.go: ExecutionSpacePrefix, GenerateExecutionSpaceName.
+EXECUTION_SPACE_PREFIX = "karmada-es-"
+# pkg/util/constants.go: KarmadaSystemLabel; the cluster controller labels execution namespaces with it.
+SYSTEM_LABEL = "karmada.io/system"
+SYSTEM_LABEL_VALUE = "true"
+# pkg/util/constants.go: ExecutionControllerFinalizer, on every Work.
+EXECUTION_CONTROLLER_FINALIZER = "karmada.io/execution-controller"
+
+
+def execution_space(cluster):
+    """The execution namespace of a member cluster."""
+    return EXECUTION_SPACE_PREFIX + cluster
+
+
+def cluster_of(namespace):
+    """The member cluster an execution namespace belongs to; None for any other namespace."""
+    if namespace and namespace.startswith(EXECUTION_SPACE_PREFIX) and len(namespace) > len(EXECUTION_SPACE_PREFIX):
+        return namespace[len(EXECUTION_SPACE_PREFIX):]
+    return None
+
+
+# -- labels on bindings and Works ------------------------------------------------------------------
+# pkg/apis/work/v1alpha2/well_known_constants.go.
+PERMANENT_ID_LABELS = {
+    RB_KIND: "resourcebinding.karmada.io/permanent-id",
+    CRB_KIND: "clusterresourcebinding.karmada.io/permanent-id",
+}
+
+# -- Work names ------------------------------------------------------------------------------------
+# pkg/util/names/names.go GenerateWorkName, with k8s.io/apimachinery's rand.SafeEncodeString alphabet
+# (no vowels, no look-alikes) and pkg/util/hash.DeepHashObject (kr/pretty "%v" of a string: its bytes).
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_FNV32_OFFSET = 0x811C9DC5
+_FNV32_PRIME = 0x01000193
+
+
+def fnv32a(text):
+    """32-bit FNV-1a of the UTF-8 bytes of ``text``."""
+    value = _FNV32_OFFSET
+    for byte in bytearray(text.encode("utf-8")):
+        value ^= byte
+        value = (value * _FNV32_PRIME) & 0xFFFFFFFF
+    return value
+
+
+def safe_encode(text):
+    """Map every byte of ``text`` onto the safe alphabet (byte modulo its length)."""
+    return "".join(_SAFE_ALPHABET[byte % len(_SAFE_ALPHABET)] for byte in bytearray(text.encode("utf-8")))
+
+
+def work_name(kind, name, namespace=None):
+    """The name Karmada gives the Work of a resource template in every execution namespace.
+
+    GenerateWorkName first turns ``:`` into ``.`` (RBAC objects such as ``system:foo``; Work names
+    must be DNS subdomains) and lower-cases the name, *then* hashes ``lower(<ns>-<name>-<kind>)``
+    (``lower(<name>-<kind>)`` for cluster-scoped templates): ``<name>-<safe(decimal(fnv32a(key)))>``.
+    """
+    name = name.replace(":", ".").lower()
+    key = ("%s-%s-%s" % (namespace, name, kind) if namespace else "%s-%s" % (name, kind)).lower()
+    return "%s-%s" % (name, safe_encode(str(fnv32a(key))))
+
+
+# -- the controller-manager ------------------------------------------------------------------------
+CONTROLLER_MANAGER = "karmada-controller-manager"
+CONTROLLER_MANAGER_NAMESPACE = "karmada-system"
+# Helm chart and karmadactl/hack installs label the pods app=... (artifacts/deploy/
+# karmada-controller-manager.yaml); karmada-operator uses app.kubernetes.io/name=...
+# (operator/pkg/controlplane/manifests.go). Tried in this order.
+CONTROLLER_MANAGER_LABELS = ("app=karmada-controller-manager", "app.kubernetes.io/name=karmada-controller-manager")
+# pkg/controllers/binding: ControllerName, ClusterResourceBindingControllerName. They are also the
+# workqueue "name" label and the event source component.
+BINDING_CONTROLLERS = ("binding-controller", "cluster-resource-binding-controller")
+# pkg/util/overridemanager/overridemanager.go: OverrideManagerName, the event source of ApplyOverridePolicyFailed.
+OVERRIDE_MANAGER = "override-manager"
+
+# -- events ----------------------------------------------------------------------------------------
+# pkg/events/events.go.
+SYNC_WORK_FAILED = "SyncWorkFailed"
+APPLY_OVERRIDE_POLICY_FAILED = "ApplyOverridePolicyFailed"
+CLEANUP_WORK_FAILED = "CleanupWorkFailed"
+FAILURE_REASONS = (SYNC_WORK_FAILED, APPLY_OVERRIDE_POLICY_FAILED, CLEANUP_WORK_FAILED)
+EXECUTION_SPACE_REASONS = ("CreateExecutionSpaceSucceed", "CreateExecutionSpaceFailed",
+                           "RemoveExecutionSpaceSucceed", "RemoveExecutionSpaceFailed")
+
+# -- metrics ---------------------------------------------------------------------------------------
+# pkg/metrics/resource.go: syncWorkDurationMetricsName, a histogram labelled result=success|error.
+SYNC_WORK_DURATION = "binding_sync_work_duration_seconds"
+SYNC_WORK_COUNT = SYNC_WORK_DURATION + "_count"
