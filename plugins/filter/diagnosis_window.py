@@ -43,13 +43,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, diagnosis_window
+from ansible_collections.karmada.runbooks.plugins.module_utils._alert import diagnosis_window
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError
 
 
 def window(alert, lookback="1h", margin="5m"):
     try:
         return diagnosis_window(alert, lookback=lookback, margin=margin)
-    except AlertError as exc:
+    except InputError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 

@@ -42,13 +42,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, normalize_alert
+from ansible_collections.karmada.runbooks.plugins.module_utils._alert import normalize_alert
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError
 
 
 def karmada_alert(value, option="karmada_alert"):
     try:
         return normalize_alert(value, option)
-    except AlertError as exc:
+    except InputError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 

@@ -14,10 +14,12 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC, InputError, format_time, parse_duration, parse_time  # noqa: F401 - re-exported
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, format_rfc3339, parse_datetime, parse_duration, utcnow
 
-# Errors about the alert or the window are input errors like any other.
+# MERGE-SHIM: removed once the modules being refactored elsewhere import from _timeutil.
 AlertError = InputError
+format_time = format_rfc3339
+parse_time = parse_datetime
 ALERT_NAME = "KarmadaBindingSyncWorkAvailabilityBurnRateHigh"
 
 
@@ -31,7 +33,7 @@ def normalize_alert(value, option="karmada_alert"):
     if value in (None, "", {}):
         return None
     if not isinstance(value, dict):
-        raise AlertError("%s must be a mapping (an Alertmanager alert or its labels), got %s"
+        raise InputError("%s must be a mapping (an Alertmanager alert or its labels), got %s"
                          % (option, type(value).__name__))
     if "alert" in value and isinstance(value["alert"], dict):
         return normalize_alert(value["alert"], option)
@@ -40,32 +42,32 @@ def normalize_alert(value, option="karmada_alert"):
     if isinstance(value.get("alerts"), list):
         alerts = [a for a in value["alerts"] if isinstance(a, dict)]
         if not alerts:
-            raise AlertError("%s holds an Alertmanager payload without alerts" % option)
+            raise InputError("%s holds an Alertmanager payload without alerts" % option)
         ours = [a for a in alerts if (a.get("labels") or {}).get("alertname") == ALERT_NAME]
         firing = [a for a in ours or alerts if a.get("status", "firing") == "firing"]
         return normalize_alert((firing or ours or alerts)[0], option)
     if "labels" in value:
         labels = value.get("labels") or {}
         if not isinstance(labels, dict):
-            raise AlertError("%s.labels must be a mapping" % option)
+            raise InputError("%s.labels must be a mapping" % option)
     else:
         labels = {k: v for k, v in value.items() if isinstance(v, (str, int, float))}
     annotations = value.get("annotations") or {}
     if not isinstance(annotations, dict):
-        raise AlertError("%s.annotations must be a mapping" % option)
+        raise InputError("%s.annotations must be a mapping" % option)
     alert = {"alertname": str(labels.get("alertname", "")), "labels": {str(k): str(v) for k, v in labels.items()},
              "annotations": {str(k): str(v) for k, v in annotations.items()},
              "status": str(value.get("status", "firing")), "startsAt": None}
     if value.get("startsAt"):
-        alert["startsAt"] = format_time(parse_time(value["startsAt"], option + ".startsAt"))
+        alert["startsAt"] = format_rfc3339(parse_datetime(value["startsAt"], option + ".startsAt"))
     return alert
 
 
 def diagnosis_window(alert, lookback="1h", now=None, margin="5m"):
     """{start, end, source}: from the alert's startsAt (minus a margin) to now, else the last ``lookback``."""
-    end = now or datetime.datetime.now(UTC)
+    end = now or utcnow()
     if alert and alert.get("startsAt"):
-        start = parse_time(alert["startsAt"], "karmada_alert.startsAt") - datetime.timedelta(
+        start = parse_datetime(alert["startsAt"], "karmada_alert.startsAt") - datetime.timedelta(
             seconds=parse_duration(margin, "karmada_window_margin"))
         source = "alert"
         if start > end:
@@ -74,4 +76,4 @@ def diagnosis_window(alert, lookback="1h", now=None, margin="5m"):
     else:
         start = end - datetime.timedelta(seconds=parse_duration(lookback, "karmada_window"))
         source = "default"
-    return {"start": format_time(start), "end": format_time(end), "source": source}
+    return {"start": format_rfc3339(start), "end": format_rfc3339(end), "source": source}

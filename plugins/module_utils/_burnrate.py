@@ -20,7 +20,7 @@ __metaclass__ = type
 import math
 from collections import namedtuple
 
-from ansible_collections.karmada.runbooks.plugins.module_utils import _timeutil
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_duration
 
 PERIOD = "30d"
 # Karmada's binding-sync SLO (and most of its siblings) in Karmada's published Sloth spec.
@@ -39,11 +39,6 @@ GOOGLE_30D = (
     AlertWindow("ticket", "quick", 10.0, "2h", "1d"),
     AlertWindow("ticket", "slow", 10.0, "6h", "3d"),
 )
-
-
-def parse_duration(text, option="duration"):
-    """Seconds in a Prometheus duration such as ``5m``, ``1d`` or ``1h30m``; ValueError otherwise."""
-    return _timeutil.parse_duration(text, option)
 
 
 def format_duration(seconds, parts=2):

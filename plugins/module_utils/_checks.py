@@ -12,7 +12,7 @@ import time
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, KubeClient, map_exception, resource_path
 from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, parse_time
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, parse_datetime
 
 CLUSTERS = resource_path("cluster.karmada.io", "v1alpha1", "clusters")
 NAMESPACES = resource_path("", "v1", "namespaces")
@@ -55,7 +55,7 @@ def time_option(module, option):
     if not value:
         return None
     try:
-        return parse_time(value, option)
+        return parse_datetime(value, option)
     except InputError as exc:
         module.fail_json(msg=str(exc))
 

@@ -20,8 +20,9 @@ import re
 import time
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _burnrate as br
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, NoData, format_time, parse_time
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, NoData
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
 CHECKS = ("error_rate", "workqueue")
 ERROR_RATE_ID = "binding_sync_error_rate"
@@ -47,7 +48,7 @@ def options_from_params(params, now=None):
         raise ConfigError("check: must be one of %s, got %r" % (", ".join(CHECKS), check))
     window = params.get("rate_window") or DEFAULT_RATE_WINDOW
     try:
-        window_seconds = br.parse_duration(window)
+        window_seconds = parse_duration(window, "rate_window")
     except ValueError as exc:
         raise ConfigError("rate_window: %s" % exc) from None
     if window_seconds < 60:
@@ -58,7 +59,7 @@ def options_from_params(params, now=None):
         if not _CONTROLLER_NAME.match(name):
             raise ConfigError("controllers: %r is not a controller (workqueue) name such as binding-controller" % name)
     try:
-        at = parse_time(params.get("time"), "time")
+        at = parse_epoch(params.get("time"), "time")
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     try:
@@ -124,7 +125,7 @@ def assess_error_rate(observation, options):
                       " (page level)" if status == "fail" else ""))
     items = [evidence("metric", 'rate(%s{result="%s"}[%s]) = %s/s' % (SYNC_METRIC, result, window, br.format_number(value)))
              for result, value in sorted(rates.items())]
-    details = {"query": observation["query"], "window": window, "time": format_time(options["time"]),
+    details = {"query": observation["query"], "window": window, "time": format_rfc3339(options["time"]),
                "rates": {k: br.round_significant(v) for k, v in rates.items()},
                "error_ratio": br.round_significant(ratio), "burn_rate": br.round_significant(burn),
                "page_burn_factor": br.round_significant(page_factor)}
@@ -230,7 +231,7 @@ def assess_workqueue(observation, options):
         "retries_per_second": _by_controller(states, "retries"),
         "retries_last_hour": _by_controller(states, "recent_retries"),
         "missing": [s["name"] for s in states if s["depth"] is None and s["adds"] is None],
-        "window": window, "time": format_time(options["time"]),
+        "window": window, "time": format_rfc3339(options["time"]),
         "thresholds": {"depth": options["depth_threshold"], "retry_ratio": options["retry_ratio_threshold"]},
         "queries": observation["queries"],
     }

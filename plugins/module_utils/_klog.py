@@ -22,7 +22,8 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339
 
 FORMATS = ("text", "json", "raw")
 
@@ -273,8 +274,5 @@ def clusters_of(parsed):
     return sorted(found)
 
 
-def to_rfc3339(moment):
-    """An aware datetime as RFC 3339 UTC with microseconds (None stays None)."""
-    if moment is None:
-        return None
-    return _as_aware(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def to_rfc3339(moment):  # MERGE-SHIM: callers move to _timeutil.format_rfc3339
+    return format_rfc3339(moment, fraction=True)

@@ -31,9 +31,8 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError, open_url
 
-from ansible_collections.karmada.runbooks.plugins.module_utils import _timeutil
-from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import parse_duration
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, format_rfc3339, parse_duration, parse_epoch
 
 DEFAULT_TIMEOUT = 10
 USER_AGENT = "karmada.runbooks"
@@ -117,21 +116,6 @@ def to_float(text):
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
-
-
-def parse_time(value, option="time"):
-    """Epoch seconds from an RFC 3339 string (any fraction length, as Go and Alertmanager write them)
-    or from epoch seconds (number or numeric string). None or "" -> None. ValueError names ``option``."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError("%s: expected an RFC 3339 time or epoch seconds, got %r" % (option, value))
-    return _timeutil.parse_time(value, option, allow_epoch=True).timestamp()
-
-
-def format_time(epoch):
-    """Epoch seconds -> RFC 3339 in UTC (whole seconds)."""
-    return _timeutil.format_time(epoch)
 
 
 def range_step(start, end, max_points, min_step=15):
@@ -383,10 +367,10 @@ def query_request(params, now=None):
     if not expr:
         raise ConfigError("query: must not be empty")
     try:
-        at = parse_time(params.get("time"), "time")
-        start = parse_time(params.get("start"), "start")
-        end = parse_time(params.get("end"), "end")
-    except ValueError as exc:
+        at = parse_epoch(params.get("time"), "time")
+        start = parse_epoch(params.get("start"), "start")
+        end = parse_epoch(params.get("end"), "end")
+    except InputError as exc:
         raise ConfigError(str(exc)) from None
     if start is None:
         for option in ("end", "step"):
@@ -397,7 +381,7 @@ def query_request(params, now=None):
         raise ConfigError("time: applies to an instant query; a range query (start) takes start, end and step")
     end = now if end is None else end
     if start >= end:
-        raise ConfigError("start: %s is not before end %s" % (format_time(start), format_time(end)))
+        raise ConfigError("start: %s is not before end %s" % (format_rfc3339(start), format_rfc3339(end)))
     step = params.get("step")
     if step in (None, ""):
         step = range_step(start, end, DEFAULT_RANGE_POINTS, min_step=1)

@@ -17,8 +17,9 @@ import time
 from urllib.parse import quote, urlencode
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _burnrate as br
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, NoData, format_time, parse_time, range_step, validate_url
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, NoData, range_step, validate_url
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, unknown
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
 CHECK_ID = "slo_burn_rate"
 DEFAULT_SERVICE = "karmada"
@@ -80,14 +81,14 @@ def options_from_params(params, now=None):
     """Validated step-1 options from module params; ConfigError names the offending option."""
     now = time.time() if now is None else now
     try:
-        end = parse_time(params.get("window_end"), "window_end")
-        start = parse_time(params.get("window_start"), "window_start")
+        end = parse_epoch(params.get("window_end"), "window_end")
+        start = parse_epoch(params.get("window_start"), "window_start")
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     end = now if end is None else end
     start = end - DEFAULT_WINDOW if start is None else start
     if start >= end:
-        raise ConfigError("window_start: %s is not before window_end %s" % (format_time(start), format_time(end)))
+        raise ConfigError("window_start: %s is not before window_end %s" % (format_rfc3339(start), format_rfc3339(end)))
     for option in ("service", "slo"):
         if not (params.get(option) or "").strip():
             raise ConfigError("%s: must not be empty" % option)
@@ -227,7 +228,7 @@ def _lead(slo, verdict, conditions, burns, current_burn):
 
 
 def _budget_sentence(remaining, exhaustion, period):
-    period = "%g-day" % (br.parse_duration(period) / 86400.0)
+    period = "%g-day" % (parse_duration(period) / 86400.0)
     if remaining is None:
         return "%s error budget: unknown." % period
     if remaining <= 0:
@@ -274,7 +275,7 @@ def assess(observation, options):
     if observation["source"] == "raw":
         sentences.append("(No Sloth rules found; computed from %s.)" % RAW_METRIC)
 
-    ordered = sorted(ratios, key=br.parse_duration)
+    ordered = sorted(ratios, key=parse_duration)
     items = []
     for window in ordered:
         if ratios[window] is not None:
@@ -302,7 +303,7 @@ def assess(observation, options):
         "missing_windows": evaluation["missing"],
         "alerts_firing": observation.get("alerts_firing") or [],
         "fleet": [dict(f, burn_rate=br.round_significant(f["burn_rate"])) for f in others[:MAX_FLEET]],
-        "window": {"start": format_time(options["start"]), "end": format_time(options["end"])},
+        "window": {"start": format_rfc3339(options["start"]), "end": format_rfc3339(options["end"])},
         "series": _charts(observation.get("series"), budget),
         "links": grafana_links(options),
     }

@@ -5,6 +5,9 @@
 
 Kubernetes, Alertmanager and Prometheus write RFC 3339 with any fraction length and ``Z`` or an
 offset; Prometheus also takes epoch seconds; durations are Prometheus-style (``90s``, ``1h30m``).
+Two forms of a moment travel through the code, and the names say which one a function returns:
+``parse_datetime`` gives an aware UTC ``datetime`` (Kubernetes objects, windows, the verdict),
+``parse_epoch`` gives float epoch seconds (the Prometheus API). ``format_rfc3339`` writes either.
 Every error names the option it came from.
 """
 
@@ -26,7 +29,12 @@ class InputError(ValueError):
     """Input that cannot be understood; the message names the option and what was wrong."""
 
 
-def parse_time(value, option, allow_epoch=False):
+def utcnow():
+    """The current time as an aware UTC datetime."""
+    return datetime.datetime.now(UTC)
+
+
+def parse_datetime(value, option, allow_epoch=False):
     """RFC 3339 (or a datetime; epoch seconds with allow_epoch) -> aware UTC datetime."""
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -54,11 +62,26 @@ def parse_time(value, option, allow_epoch=False):
     return (moment - offset).replace(tzinfo=UTC)
 
 
-def format_time(moment):
-    """An aware datetime (or epoch seconds) as RFC 3339 UTC, whole seconds."""
+def parse_epoch(value, option="time"):
+    """Epoch seconds from an RFC 3339 time or from epoch seconds (number or numeric string), as the
+    Prometheus API takes them; None or "" -> None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise InputError("%s must be an RFC 3339 time or epoch seconds, got %r" % (option, value))
+    return parse_datetime(value, option, allow_epoch=True).timestamp()
+
+
+def format_rfc3339(moment, fraction=False):
+    """An aware datetime (or epoch seconds) as RFC 3339 UTC: whole seconds, or microseconds with
+    ``fraction`` (log lines, where order within a second matters). None stays None."""
+    if moment is None:
+        return None
     if not isinstance(moment, datetime.datetime):
         moment = datetime.datetime.fromtimestamp(float(moment), UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ" if fraction else "%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_duration(text, option="duration"):

@@ -33,12 +33,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
-from datetime import datetime
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import UTC, AlertError, format_time, parse_time
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE, mitigation
 from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, signal
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, format_rfc3339, parse_datetime, utcnow
 
 THRESHOLD = 0.3
 STALE_AFTER_SECONDS = 300
@@ -158,7 +157,7 @@ def failure_activity(findings, now=None, stale_after=STALE_AFTER_SECONDS, quiet_
             last = max(times) if times else None
         if last is not None:
             age = max(0.0, (moment - last).total_seconds())
-            result["last_failure"] = format_time(last)
+            result["last_failure"] = format_rfc3339(last)
             result["last_failure_age_seconds"] = round(age, 1)
             bucket = "current" if age <= stale_after else "stopped"
             result[bucket].append(f"last sync failure event {_minutes(age)} ago")
@@ -195,13 +194,13 @@ def _time(value):
     if value is None or value == "":
         return None
     try:
-        return parse_time(value, "time").astimezone(UTC)
-    except (AlertError, TypeError, ValueError):
+        return parse_datetime(value, "time")
+    except (InputError, TypeError, ValueError):
         return None
 
 
 def _now(now):
-    return _time(now) or datetime.now(UTC)
+    return _time(now) or utcnow()
 
 
 class _Cause:

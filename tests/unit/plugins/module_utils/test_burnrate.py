@@ -126,18 +126,6 @@ def test_time_to_exhaustion_edges():
     assert br.time_to_exhaustion(0.8, None) is None
 
 
-@pytest.mark.parametrize("text, seconds", [("5m", 300), ("30m", 1800), ("1h", 3600), ("3d", 259200), ("30d", 2592000),
-                                           ("1h30m", 5400), ("90s", 90), ("1w", 604800)])
-def test_parse_duration(text, seconds):
-    assert br.parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "5", "5x", "m5", "1h 30m", "-5m", "0m", None])
-def test_parse_duration_rejects(text):
-    with pytest.raises(ValueError):
-        br.parse_duration(text)
-
-
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (59, "59s"), (3600, "1h"), (3661, "1h 1m"), (86405, "1d"),
                                            (93784, "1d 2h"), (None, "never"), (-5, "0s")])
 def test_format_duration(seconds, text):

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,6 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._klog import (
     klog_time,
     parse_line,
     printf_error,
-    to_rfc3339,
 )
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -386,13 +385,6 @@ def test_clusters_of_collects_every_execution_space():
               "fields": {"cluster": "c"}}
     assert clusters_of(parsed) == ["a", "b", "c"]
     assert clusters_of({}) == []
-
-
-def test_to_rfc3339():
-    assert to_rfc3339(_utc(2026, 11, 25, 14, 57, 59, 923951)) == "2026-11-25T14:57:59.923951Z"
-    assert to_rfc3339(datetime(2026, 11, 25, 15, 57, 59, tzinfo=timezone(timedelta(hours=1)))) == \
-        "2026-11-25T14:57:59.000000Z"
-    assert to_rfc3339(None) is None
 
 
 def test_hostile_lines_stay_linear():

@@ -267,33 +267,6 @@ def test_real_closed_port_is_unreachable():
 
 # -- times, steps, samples -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, epoch", [
-    ("2026-11-25T10:00:00Z", 1795600800.0),
-    ("2026-11-25T12:00:00+02:00", 1795600800.0),
-    ("2026-11-25T05:30:00-0430", 1795600800.0),
-    ("2026-11-25T10:00:00.123456789Z", 1795600800.123456789),
-    ("2026-11-25 10:00:00z", 1795600800.0),
-    ("1795600800", 1795600800.0),
-    ("1795600800.5", 1795600800.5),
-    (1795600800, 1795600800.0),
-    (None, None),
-    ("", None),
-])
-def test_parse_time(value, epoch):
-    assert prom.parse_time(value) == (pytest.approx(epoch) if epoch else epoch)
-
-
-@pytest.mark.parametrize("value", ["yesterday", "2026-11-25", "2026-13-01T00:00:00Z", "2026-11-25T10:00:00", True])
-def test_parse_time_rejects_and_names_the_option(value):
-    with pytest.raises(ValueError) as info:
-        prom.parse_time(value, "window_start")
-    assert str(info.value).startswith("window_start")
-
-
-def test_format_time():
-    assert prom.format_time(1795600800.7) == "2026-11-25T10:00:00Z"
-
-
 def test_range_step_bounds_points():
     assert prom.range_step(0, 3600, 120) == 31          # ceil(3600 / 119): 117 points
     assert prom.range_step(0, 600, 120) == 15           # never finer than a scrape
