@@ -74,6 +74,6 @@ options:
     description:
       - Seconds to wait for each query. A check stops at its first unanswered query and reports C(unknown).
     type: int
-    default: 10
+    default: 15
     aliases: [timeout]
 """

@@ -1,7 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) karmada.runbooks contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every check module shares: timing, degrading to ``unknown``, and the Karmada resource paths."""
+"""The one runner every read-only check module uses, and the option helpers they share.
+
+A check module parses its arguments into options, then hands ``run_check`` a body
+``body(client) -> finding`` and a way to open the client (``connect_kube`` for the Karmada API
+server or the host cluster, ``connect_prometheus`` for Prometheus). The runner applies the same
+failure rules to every check (see ``_errors``):
+
+- an ``InputError`` while connecting (a Prometheus URL that is not one, two ways to authenticate)
+  fails the module with its message: that is the user's input to fix;
+- anything else that stops the check (forbidden, unreachable, timeout, no data, a malformed
+  answer, no Prometheus configured) becomes an ``unknown`` finding with the reason, and the module
+  still succeeds so the diagnosis goes on;
+- a finding that came through gets ``duration_seconds``.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,43 +22,51 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, KubeClient, map_exception, resource_path
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import REQUEST_TIMEOUT
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import KubeClient, map_exception
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ENV_VARS, PrometheusClient
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, parse_datetime
-
-CLUSTERS = resource_path("cluster.karmada.io", "v1alpha1", "clusters")
-NAMESPACES = resource_path("", "v1", "namespaces")
-EVENTS = resource_path("", "v1", "events")
-WORKS = resource_path("work.karmada.io", "v1alpha1", "works")
-RESOURCE_BINDINGS = resource_path("work.karmada.io", "v1alpha2", "resourcebindings")
-CLUSTER_RESOURCE_BINDINGS = resource_path("work.karmada.io", "v1alpha2", "clusterresourcebindings")
-OVERRIDE_POLICIES = resource_path("policy.karmada.io", "v1alpha1", "overridepolicies")
-CLUSTER_OVERRIDE_POLICIES = resource_path("policy.karmada.io", "v1alpha1", "clusteroverridepolicies")
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_datetime
 
 
-def execution_space(cluster):
-    return EXECUTION_SPACE_PREFIX + cluster
+def connect_kube(params):
+    """A KubeClient from kubernetes.core's auth options and ``request_timeout`` in ``params``."""
+    return KubeClient.from_params(params, timeout=params.get("request_timeout") or REQUEST_TIMEOUT)
 
 
-def run_check(module, check_id, body, timeout_option="request_timeout"):
-    """Run ``body(client) -> finding`` against the API server the module's auth options name.
+def connect_prometheus(params):
+    """A PrometheusClient from the prometheus doc fragment's options; no URL means no Prometheus."""
+    if not (params.get("url") or "").strip():
+        raise CheckUnavailable("no Prometheus URL configured (set url or %s)" % ENV_VARS["url"])
+    return PrometheusClient.from_params(params)
 
-    Anything that stops the check (forbidden, unreachable, timeout, malformed answer) becomes an
-    ``unknown`` finding with the reason; the module still succeeds so the diagnosis goes on.
-    Returns (finding, client or None).
-    """
+
+def _endpoint(client):
+    """What an unknown finding says about where it tried (Prometheus' URL; nothing for Kubernetes)."""
+    url = getattr(client, "display_url", None)
+    return {"prometheus_url": url} if url else None
+
+
+def run_check(module, check_id, body, connect=connect_kube):
+    """The finding ``body(client)`` returns, or an ``unknown`` one with the reason it could not run."""
     started = time.time()
     client = None
     try:
-        client = KubeClient.from_params(module.params, timeout=module.params.get(timeout_option) or 30)
+        client = connect(module.params)
         result = body(client)
+    except InputError as exc:
+        if client is None:
+            module.fail_json(msg=str(exc))
+        reason = map_exception(exc).reason
     except CheckUnavailable as exc:
-        return unknown(check_id, exc.reason, duration_seconds=time.time() - started), client
+        reason = exc.reason
     except Exception as exc:  # pylint: disable=broad-except
-        return unknown(check_id, map_exception(exc).reason, duration_seconds=time.time() - started), client
-    result["duration_seconds"] = round(time.time() - started, 3)
-    return result, client
+        reason = map_exception(exc).reason
+    else:
+        result["duration_seconds"] = round(time.time() - started, 3)
+        return result
+    return unknown(check_id, reason, details=_endpoint(client), duration_seconds=time.time() - started)
 
 
 def time_option(module, option):
@@ -61,4 +82,5 @@ def time_option(module, option):
 
 
 def request_timeout_option():
-    return {"type": "int", "default": 30}
+    """The ``request_timeout`` option of every Kubernetes check module (doc fragment kube_check)."""
+    return {"type": "int", "default": REQUEST_TIMEOUT}

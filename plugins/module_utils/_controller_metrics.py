@@ -20,7 +20,7 @@ import re
 import time
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _burnrate as br
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, NoData
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import InputError, NoData
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
@@ -42,36 +42,36 @@ STRENGTH_RETRIES_DOMINATE = 0.3
 
 
 def options_from_params(params, now=None):
-    """Validated options; ConfigError names the offending option."""
+    """Validated options; InputError names the offending option."""
     check = params.get("check")
     if check not in CHECKS:
-        raise ConfigError("check: must be one of %s, got %r" % (", ".join(CHECKS), check))
+        raise InputError("check: must be one of %s, got %r" % (", ".join(CHECKS), check))
     window = params.get("rate_window") or DEFAULT_RATE_WINDOW
     try:
         window_seconds = parse_duration(window, "rate_window")
     except ValueError as exc:
-        raise ConfigError("rate_window: %s" % exc) from None
+        raise InputError("rate_window: %s" % exc) from None
     if window_seconds < 60:
         # rate() needs at least two samples; below a minute most scrape intervals give fewer.
-        raise ConfigError("rate_window: must be at least 1m, got %s" % window)
+        raise InputError("rate_window: must be at least 1m, got %s" % window)
     controllers = [str(c).strip() for c in params.get("controllers") or DEFAULT_CONTROLLERS]
     for name in controllers:
         if not _CONTROLLER_NAME.match(name):
-            raise ConfigError("controllers: %r is not a controller (workqueue) name such as binding-controller" % name)
+            raise InputError("controllers: %r is not a controller (workqueue) name such as binding-controller" % name)
     try:
         at = parse_epoch(params.get("time"), "time")
     except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+        raise InputError(str(exc)) from None
     try:
         br.error_budget(params.get("objective"))
     except (TypeError, ValueError) as exc:
-        raise ConfigError("objective: %s" % exc) from None
+        raise InputError("objective: %s" % exc) from None
     depth = params.get("depth_threshold")
     if depth is None or depth < 1:
-        raise ConfigError("depth_threshold: must be at least 1, got %r" % (depth,))
+        raise InputError("depth_threshold: must be at least 1, got %r" % (depth,))
     ratio = params.get("retry_ratio_threshold")
     if ratio is None or not 0 < ratio <= 1:
-        raise ConfigError("retry_ratio_threshold: must be above 0 and at most 1, got %r" % (ratio,))
+        raise InputError("retry_ratio_threshold: must be above 0 and at most 1, got %r" % (ratio,))
     return {"check": check, "rate_window": window, "controllers": controllers, "objective": float(params["objective"]),
             "depth_threshold": depth, "retry_ratio_threshold": ratio,
             "time": time.time() if at is None else at}

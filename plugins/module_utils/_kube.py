@@ -23,6 +23,9 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps sanity's import test quiet
     from urllib import quote  # type: ignore
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import REQUEST_TIMEOUT
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable
+
 try:
     from kubernetes.client.rest import ApiException
     HAS_KUBERNETES = True
@@ -51,15 +54,6 @@ TRANSIENT_STATUSES = (500, 502, 503, 504)
 def auth_argument_spec():
     """kubernetes.core's auth options, unchanged (kubeconfig, context, host, api_key, ...)."""
     return copy.deepcopy(AUTH_ARG_SPEC)
-
-
-class CheckUnavailable(Exception):
-    """An API call that failed for a reason the report shows as ``unknown``: forbidden, unreachable, ..."""
-
-    def __init__(self, reason, status=None):
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
 
 
 def describe_api_exception(exc):
@@ -116,14 +110,14 @@ def resource_path(group, version, plural, namespace=None, name=None, subresource
 class KubeClient:
     """Raw, discovery-free access to one API server through kubernetes.core's configured ApiClient."""
 
-    def __init__(self, dynamic_client, timeout=30, page_size=DEFAULT_PAGE_SIZE):
+    def __init__(self, dynamic_client, timeout=REQUEST_TIMEOUT, page_size=DEFAULT_PAGE_SIZE):
         self.dynamic_client = dynamic_client
         self.timeout = timeout
         self.page_size = page_size
         self.requests = 0
 
     @classmethod
-    def from_params(cls, params, timeout=30, page_size=DEFAULT_PAGE_SIZE):
+    def from_params(cls, params, timeout=REQUEST_TIMEOUT, page_size=DEFAULT_PAGE_SIZE):
         """Build from a module's params (kubernetes.core auth options); raises CheckUnavailable."""
         if not HAS_KUBERNETES_CORE or not HAS_KUBERNETES:
             raise CheckUnavailable("the kubernetes Python client and the kubernetes.core collection are required")

@@ -31,10 +31,10 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError, open_url
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, format_rfc3339, parse_duration, parse_epoch
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import PROMETHEUS_TIMEOUT
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
-DEFAULT_TIMEOUT = 10
 USER_AGENT = "karmada.runbooks"
 
 # Environment variables the connection options fall back to (AWX custom credential types inject these).
@@ -65,21 +65,15 @@ def prometheus_argument_spec():
         "validate_certs": {"type": "bool", "default": True},
         "use_proxy": {"type": "bool", "default": True},
         "headers": {"type": "dict", "default": {}},
-        "request_timeout": {"type": "int", "default": DEFAULT_TIMEOUT, "aliases": ["timeout"]},
+        "request_timeout": {"type": "int", "default": PROMETHEUS_TIMEOUT, "aliases": ["timeout"]},
     }
 
 
-class ConfigError(ValueError):
-    """Connection options that cannot work; the message names the option."""
-
-
-class PrometheusError(Exception):
+class PrometheusError(CheckUnavailable):
     """Anything that kept a query from returning data; ``reason`` is short enough for a report."""
 
     def __init__(self, reason, status=None, error_type=None):
-        super(PrometheusError, self).__init__(reason)
-        self.reason = reason
-        self.status = status
+        super(PrometheusError, self).__init__(reason, status)
         self.error_type = error_type
 
 
@@ -141,11 +135,11 @@ def safe_url(url):
 
 
 def validate_url(url, option="url"):
-    """The base URL without trailing slash; ConfigError (naming ``option``) unless http(s)://host[...]."""
+    """The base URL without trailing slash; InputError (naming ``option``) unless http(s)://host[...]."""
     text = (url or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError("%s: %r is not an http:// or https:// URL" % (option, safe_url(text)))
+        raise InputError("%s: %r is not an http:// or https:// URL" % (option, safe_url(text)))
     return text.rstrip("/")
 
 
@@ -154,24 +148,24 @@ class PrometheusClient:
     Thanos, Mimir, VictoriaMetrics, Grafana's datasource proxy)."""
 
     def __init__(self, url, bearer_token=None, username=None, password=None, ca_cert=None, client_cert=None,
-                 client_key=None, validate_certs=True, use_proxy=True, headers=None, timeout=DEFAULT_TIMEOUT,
+                 client_key=None, validate_certs=True, use_proxy=True, headers=None, timeout=PROMETHEUS_TIMEOUT,
                  opener=None):
         self.url = validate_url(url)
         if urlsplit(self.url).path.endswith("/api/v1"):
             # The client appends /api/v1/<endpoint> itself.
-            raise ConfigError("url: give the Prometheus base URL without /api/v1 (got %s)" % safe_url(self.url))
+            raise InputError("url: give the Prometheus base URL without /api/v1 (got %s)" % safe_url(self.url))
         if bearer_token and username:
-            raise ConfigError("bearer_token and username: give one way to authenticate, not both")
+            raise InputError("bearer_token and username: give one way to authenticate, not both")
         if bool(username) != bool(password):
-            raise ConfigError("username and password: basic auth needs both")
+            raise InputError("username and password: basic auth needs both")
         if client_key and not client_cert:
-            raise ConfigError("client_key: needs client_cert as well")
+            raise InputError("client_key: needs client_cert as well")
         if timeout is not None and timeout <= 0:
-            raise ConfigError("request_timeout: must be a positive number of seconds, got %r" % (timeout,))
+            raise InputError("request_timeout: must be a positive number of seconds, got %r" % (timeout,))
         self.headers = {"Accept": "application/json"}
         for name, value in (headers or {}).items():
             if not isinstance(value, str):
-                raise ConfigError("headers: the value of %s must be a string, got %r" % (name, value))
+                raise InputError("headers: the value of %s must be a string, got %r" % (name, value))
             self.headers[str(name)] = value
         if bearer_token:
             self.headers["Authorization"] = "Bearer %s" % bearer_token
@@ -182,14 +176,14 @@ class PrometheusClient:
         self.client_key = client_key
         self.validate_certs = validate_certs
         self.use_proxy = use_proxy
-        self.timeout = timeout or DEFAULT_TIMEOUT
+        self.timeout = timeout or PROMETHEUS_TIMEOUT
         self.opener = opener or open_url
         self.requests = 0
         self.warnings = []
 
     @classmethod
     def from_params(cls, params, opener=None):
-        """Build from a module's params (``prometheus_argument_spec``); raises ConfigError."""
+        """Build from a module's params (``prometheus_argument_spec``); raises InputError."""
         return cls(params.get("url"), bearer_token=params.get("bearer_token"), username=params.get("username"),
                    password=params.get("password"), ca_cert=params.get("ca_cert"),
                    client_cert=params.get("client_cert"), client_key=params.get("client_key"),
@@ -322,66 +316,36 @@ def _short(value, limit=300):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def run_check(module, check_id, body):
-    """Run ``body(client) -> finding`` against the Prometheus the module's connection options name.
-
-    No URL -> an ``unknown`` finding (Prometheus is optional for a diagnosis); connection options
-    that cannot work -> ``fail_json`` naming the option (that is the user's input); anything that
-    stops the queries -> ``unknown`` with the reason, so the rest of the diagnosis goes on.
-    Returns (finding, client or None).
-    """
-    started = time.time()
-    params = module.params
-    if not (params.get("url") or "").strip():
-        return unknown(check_id, "no Prometheus URL configured (set url or %s)" % ENV_VARS["url"],
-                       duration_seconds=0), None
-    try:
-        client = PrometheusClient.from_params(params)
-    except ConfigError as exc:
-        module.fail_json(msg=str(exc))
-    try:
-        result = body(client)
-    except PrometheusError as exc:
-        return unknown(check_id, exc.reason, details={"prometheus_url": client.display_url},
-                       duration_seconds=time.time() - started), client
-    except Exception as exc:  # pylint: disable=broad-except
-        return unknown(check_id, "%s: %s" % (type(exc).__name__, _short(exc)),
-                       details={"prometheus_url": client.display_url},
-                       duration_seconds=time.time() - started), client
-    result["duration_seconds"] = round(time.time() - started, 3)
-    return result, client
-
-
 # -- the generic query module ----------------------------------------------------------------------
 
 DEFAULT_RANGE_POINTS = 250
 
 
 def query_request(params, now=None):
-    """Validated instant or range query options from prometheus_query's params; ConfigError names the option.
+    """Validated instant or range query options from prometheus_query's params; InputError names the option.
 
     ``start`` makes it a range query (``end`` defaults to now, ``step`` to what keeps ~250 points).
     """
     now = time.time() if now is None else now
     expr = (params.get("query") or "").strip()
     if not expr:
-        raise ConfigError("query: must not be empty")
+        raise InputError("query: must not be empty")
     try:
         at = parse_epoch(params.get("time"), "time")
         start = parse_epoch(params.get("start"), "start")
         end = parse_epoch(params.get("end"), "end")
     except InputError as exc:
-        raise ConfigError(str(exc)) from None
+        raise InputError(str(exc)) from None
     if start is None:
         for option in ("end", "step"):
             if params.get(option) not in (None, ""):
-                raise ConfigError("%s: only applies to a range query; set start as well" % option)
+                raise InputError("%s: only applies to a range query; set start as well" % option)
         return {"kind": "instant", "query": expr, "time": at}
     if at is not None:
-        raise ConfigError("time: applies to an instant query; a range query (start) takes start, end and step")
+        raise InputError("time: applies to an instant query; a range query (start) takes start, end and step")
     end = now if end is None else end
     if start >= end:
-        raise ConfigError("start: %s is not before end %s" % (format_rfc3339(start), format_rfc3339(end)))
+        raise InputError("start: %s is not before end %s" % (format_rfc3339(start), format_rfc3339(end)))
     step = params.get("step")
     if step in (None, ""):
         step = range_step(start, end, DEFAULT_RANGE_POINTS, min_step=1)
@@ -389,9 +353,9 @@ def query_request(params, now=None):
         try:
             step = float(step) if re.match(r"^\d+(\.\d+)?$", str(step)) else parse_duration(step)
         except ValueError as exc:
-            raise ConfigError("step: %s" % exc) from None
+            raise InputError("step: %s" % exc) from None
         if step <= 0:
-            raise ConfigError("step: must be positive, got %r" % params.get("step"))
+            raise InputError("step: must be positive, got %r" % params.get("step"))
     return {"kind": "range", "query": expr, "start": start, "end": end, "step": step}
 
 

@@ -17,7 +17,7 @@ import time
 from urllib.parse import quote, urlencode
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _burnrate as br
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, NoData, range_step, validate_url
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import InputError, NoData, range_step, validate_url
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, unknown
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
@@ -78,32 +78,32 @@ def alerts_query(service, slo):
 # -- options ---------------------------------------------------------------------------------------
 
 def options_from_params(params, now=None):
-    """Validated step-1 options from module params; ConfigError names the offending option."""
+    """Validated step-1 options from module params; InputError names the offending option."""
     now = time.time() if now is None else now
     try:
         end = parse_epoch(params.get("window_end"), "window_end")
         start = parse_epoch(params.get("window_start"), "window_start")
     except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+        raise InputError(str(exc)) from None
     end = now if end is None else end
     start = end - DEFAULT_WINDOW if start is None else start
     if start >= end:
-        raise ConfigError("window_start: %s is not before window_end %s" % (format_rfc3339(start), format_rfc3339(end)))
+        raise InputError("window_start: %s is not before window_end %s" % (format_rfc3339(start), format_rfc3339(end)))
     for option in ("service", "slo"):
         if not (params.get(option) or "").strip():
-            raise ConfigError("%s: must not be empty" % option)
+            raise InputError("%s: must not be empty" % option)
     objective = params.get("objective")
     try:
         br.error_budget(objective)
     except (TypeError, ValueError) as exc:
-        raise ConfigError("objective: %s" % exc) from None
+        raise InputError("objective: %s" % exc) from None
     source = params.get("source") or "auto"
     if source not in SOURCES:
-        raise ConfigError("source: must be one of %s, got %r" % (", ".join(SOURCES), source))
+        raise InputError("source: must be one of %s, got %r" % (", ".join(SOURCES), source))
     points = params.get("series_points")
     points = DEFAULT_SERIES_POINTS if points is None else points
     if not 0 <= points <= MAX_SERIES_POINTS:
-        raise ConfigError("series_points: must be between 0 (no series) and %d, got %r" % (MAX_SERIES_POINTS, points))
+        raise InputError("series_points: must be between 0 (no series) and %d, got %r" % (MAX_SERIES_POINTS, points))
     grafana = (params.get("grafana_url") or "").strip()
     if grafana:
         grafana = validate_url(grafana, "grafana_url")
@@ -111,7 +111,7 @@ def options_from_params(params, now=None):
     for option in ("grafana_detail_uid", "grafana_overview_uid"):
         uids[option] = (params.get(option) or "").strip()
         if grafana and not uids[option]:
-            raise ConfigError("%s: must not be empty when grafana_url is set" % option)
+            raise InputError("%s: must not be empty when grafana_url is set" % option)
     return {"service": params["service"].strip(), "slo": params["slo"].strip(), "objective": float(objective),
             "source": source, "start": start, "end": end, "series_points": points, "grafana_url": grafana,
             "detail_uid": uids["grafana_detail_uid"], "overview_uid": uids["grafana_overview_uid"]}

@@ -18,15 +18,13 @@ __metaclass__ = type
 import datetime
 import re
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+
 UTC = datetime.timezone.utc
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$")
 _EPOCH = re.compile(r"^\d+(\.\d+)?$")
 _DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
-
-
-class InputError(ValueError):
-    """Input that cannot be understood; the message names the option and what was wrong."""
 
 
 def utcnow():

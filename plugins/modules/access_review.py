@@ -105,7 +105,8 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._access import (
     review_result,
     sample_namespaces,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import NAMESPACES, request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import NAMESPACES
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, auth_argument_spec, map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
 
@@ -179,7 +180,7 @@ def main():
     except AccessInputError as exc:
         module.fail_json(msg=str(exc))
     identity = resolve_identity(params["user"], params["groups"], denials)
-    result, _client = run_check(module, "rbac", make_check(params, identity, denials))
+    result = run_check(module, "rbac", make_check(params, identity, denials))
     reviews = result.get("details", {}).get("reviews") or []
     module.exit_json(changed=False, finding=result,
                      allowed=all(r["allowed"] for r in reviews) if reviews else None)

@@ -71,12 +71,11 @@ finding:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._bindings import CRB_KIND, RB_KIND, WorkIndex, binding_finding, summarize, unsettled_bindings
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     CLUSTER_RESOURCE_BINDINGS,
     RESOURCE_BINDINGS,
     WORKS,
-    request_timeout_option,
-    run_check,
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
@@ -94,7 +93,7 @@ def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    result, _client = run_check(module, "binding_status", check)
+    result = run_check(module, "binding_status", check)
     module.exit_json(changed=False, finding=result,
                      not_fully_applied=result.get("details", {}).get("not_fully_applied", []))
 

@@ -212,7 +212,7 @@ def main():
         module.fail_json(msg="max_samples must be at least 1, got %d" % params["max_samples"])
     now = datetime.datetime.now(datetime.timezone.utc)
     since = time_option(module, "since")
-    result, _client = run_check(module, "controller_logs", make_check(params, since, now))
+    result = run_check(module, "controller_logs", make_check(params, since, now))
     # An unknown finding has no details: the rbac role then learns that no log was read.
     rbac = result.get("details", {}).get("rbac") or dict(NOTHING_READ)
     module.exit_json(changed=False, finding=result, rbac=rbac)

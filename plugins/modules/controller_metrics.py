@@ -99,7 +99,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _controller_metrics as metrics
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import DEFAULT_OBJECTIVE
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, prometheus_argument_spec, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
 
 
 def main():
@@ -116,9 +118,9 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         options = metrics.options_from_params(module.params)
-    except ConfigError as exc:
+    except InputError as exc:
         module.fail_json(msg=str(exc))
-    result, _client = run_check(module, metrics.check_id(options), lambda client: metrics.check(client, options))
+    result = run_check(module, metrics.check_id(options), lambda client: metrics.check(client, options), connect_prometheus)
     module.exit_json(changed=False, finding=result)
 
 

@@ -62,13 +62,12 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     CLUSTERS,
     EXECUTION_SPACE_PREFIX,
     NAMESPACES,
     execution_space,
-    request_timeout_option,
-    run_check,
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import compare_namespaces
@@ -114,7 +113,7 @@ def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    result, _client = run_check(module, "execution_namespaces", check)
+    result = run_check(module, "execution_namespaces", check)
     details = result.get("details", {})
     module.exit_json(changed=False, finding=result, missing=details.get("missing", []),
                      terminating=details.get("terminating", []), orphaned=details.get("orphaned", []))

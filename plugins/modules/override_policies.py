@@ -88,16 +88,14 @@ finding:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._bindings import CRB_KIND, RB_KIND
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check, time_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     CLUSTER_OVERRIDE_POLICIES,
     CLUSTER_RESOURCE_BINDINGS,
     CLUSTERS,
     EVENTS,
     OVERRIDE_POLICIES,
     RESOURCE_BINDINGS,
-    request_timeout_option,
-    run_check,
-    time_option,
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import (
@@ -141,7 +139,7 @@ def main():
     argument_spec.update(request_timeout=request_timeout_option(), since={"type": "str"})
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     since = time_option(module, "since")
-    result, _client = run_check(module, "override_policies", lambda client: check(client, since))
+    result = run_check(module, "override_policies", lambda client: check(client, since))
     details = result.get("details", {})
     module.exit_json(changed=False, finding=result, policies=details.get("policies", []),
                      broken=details.get("broken", []))

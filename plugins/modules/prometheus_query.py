@@ -121,7 +121,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import (
     ENV_VARS,
-    ConfigError,
+    InputError,
     PrometheusClient,
     PrometheusError,
     QueryError,
@@ -141,7 +141,7 @@ def main():
     try:
         client = PrometheusClient.from_params(module.params)
         request = query_request(module.params)
-    except ConfigError as exc:
+    except InputError as exc:
         module.fail_json(msg=str(exc))
     try:
         result = run_query(client, request)

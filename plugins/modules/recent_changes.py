@@ -95,14 +95,13 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._changes import (
     policy_changes,
     window_start,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     CLUSTER_OVERRIDE_POLICIES,
     CLUSTERS,
     EVENTS,
     NAMESPACES,
     OVERRIDE_POLICIES,
-    request_timeout_option,
-    run_check,
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, resource_path
 from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import COP_KIND, OP_KIND, FailureEvents
@@ -141,7 +140,7 @@ def main():
         since = window_start(module.params["since"], module.params["lookback_minutes"])
     except AlertError as exc:
         module.fail_json(msg=str(exc))
-    result, _client = run_check(module, "recent_changes", lambda client: check(client, since))
+    result = run_check(module, "recent_changes", lambda client: check(client, since))
     module.exit_json(changed=False, finding=result, since=format_time(since),
                      changes=result.get("details", {}).get("changes", []))
 

@@ -147,7 +147,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _slo
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import DEFAULT_OBJECTIVE
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, prometheus_argument_spec, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
 
 
 def main():
@@ -167,9 +169,9 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         options = _slo.options_from_params(module.params)
-    except ConfigError as exc:
+    except InputError as exc:
         module.fail_json(msg=str(exc))
-    result, _client = run_check(module, _slo.CHECK_ID, lambda client: _slo.check(client, options))
+    result = run_check(module, _slo.CHECK_ID, lambda client: _slo.check(client, options), connect_prometheus)
     details = result["details"]
     # The dashboards are worth opening even when Prometheus could not be asked.
     details.setdefault("links", _slo.grafana_links(options))

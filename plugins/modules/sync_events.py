@@ -97,8 +97,9 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import EVENTS, request_timeout_option, run_check, time_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check, time_option
 from ansible_collections.karmada.runbooks.plugins.module_utils._events import FAILURE_REASONS, FailureSummary, failure_finding, field_selector
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EVENTS
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, resource_path
 
 
@@ -132,7 +133,7 @@ def main():
     if params["max_failures"] < 1:
         module.fail_json(msg="max_failures must be at least 1, got %d" % params["max_failures"])
     since = time_option(module, "since")
-    result, _client = run_check(module, "sync_failure_events",
+    result = run_check(module, "sync_failure_events",
                                 make_check(params["scope"], params["namespace"], since, params["max_failures"]))
     signals = result.get("signals", [])
     module.exit_json(changed=False, finding=result, total=result.get("details", {}).get("total", 0),

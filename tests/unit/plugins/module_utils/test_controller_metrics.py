@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _controller_metrics as cm
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, NoData, Sample
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import InputError, NoData, Sample
 
 BC, CRB = cm.DEFAULT_CONTROLLERS
 
@@ -169,7 +169,7 @@ def test_controller_without_metrics_is_listed():
 ])
 def test_option_errors_name_the_option(overrides, option):
     check = overrides.pop("check", "workqueue")
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(InputError) as info:
         options(check, **overrides)
     assert str(info.value).startswith(option)
 

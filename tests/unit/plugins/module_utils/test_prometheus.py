@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _prometheus as prom
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import PROMETHEUS_TIMEOUT
 
 URL = "http://prometheus.example:9090"
 VECTOR = {"status": "success", "data": {"resultType": "vector", "result": [
@@ -71,7 +72,7 @@ def test_instant_query_request_and_vector():
     url, kwargs = opener.calls[0]
     assert url.startswith(URL + "/api/v1/query?")
     assert opener.params() == {"query": "sum by (result) (rate(x[5m]))", "time": "1795618750.000"}
-    assert kwargs["method"] == "GET" and kwargs["timeout"] == prom.DEFAULT_TIMEOUT
+    assert kwargs["method"] == "GET" and kwargs["timeout"] == PROMETHEUS_TIMEOUT
     assert [(s.metric, s.value) for s in samples] == [({"result": "error"}, 0.3), ({"result": "success"}, None)]
 
 
@@ -131,7 +132,7 @@ def test_secrets_are_no_log_and_env_fallbacks_exist():
 ])
 def test_config_errors_name_the_option(kwargs, option):
     kwargs = dict({"url": URL}, **kwargs)
-    with pytest.raises(prom.ConfigError) as info:
+    with pytest.raises(prom.InputError) as info:
         prom.PrometheusClient(kwargs.pop("url"), **kwargs)
     assert str(info.value).startswith(option)
 
@@ -312,46 +313,6 @@ def test_query_request_instant_and_range():
     ({"query": "up", "start": "an hour ago"}, "start"),
 ])
 def test_query_request_errors_name_the_option(params, option):
-    with pytest.raises(prom.ConfigError) as info:
+    with pytest.raises(prom.InputError) as info:
         prom.query_request(params)
     assert str(info.value).startswith(option)
-
-
-# -- run_check -------------------------------------------------------------------------------------
-
-class Failed(Exception):
-    pass
-
-
-class FakeModule:
-    def __init__(self, **params):
-        self.params = {name: option.get("default") for name, option in prom.prometheus_argument_spec().items()}
-        self.params.update(params)
-
-    def fail_json(self, msg, **kwargs):
-        raise Failed(msg)
-
-
-def test_run_check_without_url_is_unknown():
-    result, built = prom.run_check(FakeModule(url=""), "workqueue", lambda c: pytest.fail("must not run"))
-    assert (result["status"], built) == ("unknown", None)
-    assert "no Prometheus URL configured" in result["error"]
-
-
-def test_run_check_bad_option_fails_the_module():
-    with pytest.raises(Failed) as info:
-        prom.run_check(FakeModule(url="prometheus:9090"), "workqueue", lambda c: None)
-    assert str(info.value).startswith("url:")
-
-
-def test_run_check_degrades_prometheus_errors_to_unknown():
-    def body(built):
-        raise prom.Unavailable("unreachable: http://prometheus.example:9090 refused the connection")
-    result, built = prom.run_check(FakeModule(url=URL), "workqueue", body)
-    assert result["status"] == "unknown" and result["error"].startswith("unreachable:")
-    assert result["details"]["prometheus_url"] == URL and built is not None
-
-
-def test_run_check_times_a_successful_body():
-    result, built = prom.run_check(FakeModule(url=URL), "workqueue", lambda c: {"id": "workqueue", "status": "ok"})
-    assert result["status"] == "ok" and result["duration_seconds"] >= 0

@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _slo
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ConfigError, NoData, Sample
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import InputError, NoData, Sample
 
 END = 1795618800.0
 SLO = {"sloth_service": "karmada", "sloth_slo": "binding-sync-work-availability"}
@@ -241,6 +241,6 @@ def test_window_defaults_to_the_last_hour():
     ({"slo": ""}, "slo"),
 ])
 def test_option_errors_name_the_option(overrides, option):
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(InputError) as info:
         options(**overrides)
     assert str(info.value).startswith(option)

@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Defaults and thresholds that more than one place reads, defined once.
+
+Module argument specs, the connection settings and the verdict take their defaults from here;
+role defaults that restate one of these say so next to the value (YAML cannot import Python), and
+``tests/unit/plugins/module_utils/test_defaults.py`` fails when the two drift apart. A threshold
+a user can change travels in the finding that applied it (``details.thresholds``), and the
+verdict reads it from there, so the report and the decision never use two different values.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Seconds one Kubernetes API request may take (kubernetes.core's modules default to no limit; a
+# diagnosis must not hang on a dead API server).
+REQUEST_TIMEOUT = 30
+# Seconds one Prometheus query may take; a range query over 30 days of Sloth rules takes a few.
+PROMETHEUS_TIMEOUT = 15
+
+# Runbook step 8: a binding workqueue holding this many items and not shrinking is stuck, and
+# retries making up this share of adds mean items keep failing and coming back.
+WORKQUEUE_DEPTH = 100
+WORKQUEUE_RETRY_RATIO = 0.5

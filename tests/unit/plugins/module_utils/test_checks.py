@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one check runner: the same failure rules for Kubernetes and Prometheus checks."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.karmada.runbooks.plugins.module_utils import _checks
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import Unavailable, prometheus_argument_spec
+
+URL = "http://prometheus.example:9090"
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeModule:
+    def __init__(self, **params):
+        self.params = {name: option.get("default") for name, option in prometheus_argument_spec().items()}
+        self.params.update(params)
+
+    def fail_json(self, msg, **kwargs):
+        raise Failed(msg)
+
+
+def connect_fake(params):
+    return object()
+
+
+def test_a_finding_that_comes_through_is_timed():
+    result = _checks.run_check(FakeModule(), "workqueue", lambda c: {"id": "workqueue", "status": "ok"}, connect_fake)
+    assert result["status"] == "ok" and result["duration_seconds"] >= 0
+
+
+def test_without_prometheus_url_the_check_is_unknown_and_never_runs():
+    result = _checks.run_check(FakeModule(url=""), "workqueue", lambda c: pytest.fail("must not run"),
+                               _checks.connect_prometheus)
+    assert result["status"] == "unknown"
+    assert "no Prometheus URL configured" in result["error"]
+
+
+def test_a_bad_connection_option_fails_the_module_naming_it():
+    with pytest.raises(Failed) as info:
+        _checks.run_check(FakeModule(url="prometheus:9090"), "workqueue", lambda c: None, _checks.connect_prometheus)
+    assert str(info.value).startswith("url:")
+
+
+def test_prometheus_errors_become_unknown_with_the_url():
+    def body(client):
+        raise Unavailable("unreachable: %s refused the connection" % URL)
+    result = _checks.run_check(FakeModule(url=URL), "workqueue", body, _checks.connect_prometheus)
+    assert result["status"] == "unknown" and result["error"].startswith("unreachable:")
+    assert result["details"]["prometheus_url"] == URL
+
+
+@pytest.mark.parametrize("error, reason", [
+    (CheckUnavailable("forbidden (403): no"), "forbidden (403): no"),
+    (RuntimeError("boom"), "RuntimeError: boom"),
+    (ValueError("not json"), "malformed response: not json"),
+])
+def test_anything_that_stops_a_kubernetes_check_is_unknown(error, reason):
+    def body(client):
+        raise error
+    result = _checks.run_check(FakeModule(), "execution_namespaces", body, connect_fake)
+    assert (result["status"], result["error"], result["details"]) == ("unknown", reason, {})
+
+
+def test_an_input_error_after_connecting_is_the_servers_answer_not_the_users():
+    def body(client):
+        raise InputError("time must be an RFC 3339 time")
+    result = _checks.run_check(FakeModule(), "recent_changes", body, connect_fake)
+    assert result["status"] == "unknown" and "RFC 3339" in result["error"]
+
+
+def test_a_client_that_cannot_be_built_is_unknown():
+    def connect(params):
+        raise CheckUnavailable("cannot build the API client: context 'x' not found")
+    result = _checks.run_check(FakeModule(), "rbac", lambda c: pytest.fail("must not run"), connect)
+    assert result["status"] == "unknown" and "context 'x'" in result["error"]
