@@ -44,7 +44,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._alert import diagnosis_window
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 
 
 def window(alert, lookback="1h", margin="5m"):

@@ -43,7 +43,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._alert import normalize_alert
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 
 
 def karmada_alert(value, option="karmada_alert"):

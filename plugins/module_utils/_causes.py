@@ -7,6 +7,11 @@ Patterns follow the texts Karmada's binding controller, override manager and the
 server produce (SyncWorkFailed event messages, the ``err=`` of klog lines), in both the v1.15+
 structured wording and the older printf wording. Mitigations come from the runbook's table; the
 causes the table does not list get guidance of our own, marked ``runbook_row: None``.
+
+Each entry's ``action_id`` names what mitigate.yml does about the cause, next to the prose a human
+reads: ``ACTIONS`` says which ids change something (``apply``), which only gather and report
+(``report``) and which stop the mitigation for another runbook (``stop``). The report's cause ids
+(``_report.CAUSE_IDS``) are this catalogue's keys, so a cause exists exactly when it has an entry.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,10 +29,27 @@ ROW_OVERRIDE = "Override policy failures"
 ROW_APISERVER = "API server errors"
 ROW_WORKQUEUE = "Controller workqueue stuck"
 
+# What mitigate.yml may do for each action id. ``restart_controller_manager`` only ever runs after the
+# root causes are fixed; the planner, not this table, enforces that order.
+ACTIONS = {
+    "restore_execution_namespaces": "apply",
+    "repair_controller_rbac": "apply",
+    "restart_controller_manager": "apply",
+    "report_namespace_finalization_blockers": "report",
+    "suggest_override_policy_fix": "report",
+    "report_webhook_outage": "report",
+    "report_works_being_deleted": "report",
+    "report_other_work_writer": "report",
+    "report_invalid_template": "report",
+    "report_missing_target_cluster": "report",
+    "stop_for_apiserver_runbook": "stop",
+}
+
 CATALOGUE = {
     "execution_namespace_missing": {
         "title": "Execution namespaces are missing",
         "runbook_row": ROW_MISSING_NAMESPACES,
+        "action_id": "restore_execution_namespaces",
         "mitigation": "Recreate the missing karmada-es-<cluster> namespaces (label karmada.io/system=true) or "
                       "trigger cluster re-registration (touch the Cluster object so the cluster controller "
                       "recreates them); then let the failing bindings retry or restart the controller-manager.",
@@ -36,6 +58,7 @@ CATALOGUE = {
     "execution_namespace_terminating": {
         "title": "An execution namespace is stuck terminating",
         "runbook_row": ROW_MISSING_NAMESPACES,
+        "action_id": "report_namespace_finalization_blockers",
         "mitigation": "The namespace is being deleted and refuses new Works. Find what holds it (Works whose "
                       "karmada.io/execution-controller finalizer cannot be cleared, usually because the member "
                       "cluster is not Ready), resolve that, let the namespace go, then recreate it or re-register "
@@ -46,6 +69,7 @@ CATALOGUE = {
     "rbac_denied": {
         "title": "The controller-manager is denied by RBAC",
         "runbook_row": ROW_RBAC,
+        "action_id": "repair_controller_rbac",
         "mitigation": "Review and fix the controller-manager's RBAC roles on the Karmada API server: its identity "
                       "must be allowed to create, update, get, list and watch works.work.karmada.io in every "
                       "karmada-es-* namespace (standard installs use a system:masters certificate).",
@@ -55,6 +79,7 @@ CATALOGUE = {
     "override_policy_failure": {
         "title": "An override policy cannot be applied",
         "runbook_row": ROW_OVERRIDE,
+        "action_id": "suggest_override_policy_fix",
         "mitigation": "Review and fix the OverridePolicy / ClusterOverridePolicy named in the evidence: correct "
                       "the overrider path or value, or narrow its resource selector or target clusters. A "
                       "policy change re-enqueues the bindings it matches.",
@@ -75,6 +100,7 @@ CATALOGUE = {
     "work_webhook_unavailable": {
         "title": "The Work admission webhook is unavailable",
         "runbook_row": ROW_APISERVER,
+        "action_id": "report_webhook_outage",
         "mitigation": "Restore karmada-webhook (its pods, Service and certificate on the host cluster): the "
                       "work.karmada.io mutating webhook fails closed, so every Work write is rejected until it "
                       "answers.",
@@ -83,6 +109,7 @@ CATALOGUE = {
     "work_being_deleted": {
         "title": "Works are stuck in deletion",
         "runbook_row": None,
+        "action_id": "report_works_being_deleted",
         "mitigation": "A Work the binding controller must update is being deleted and its "
                       "karmada.io/execution-controller finalizer is not cleared. Check the member cluster and the "
                       "execution controller; once the member side is cleaned up the finalizer goes and the Work is "
@@ -92,6 +119,7 @@ CATALOGUE = {
     "work_conflict": {
         "title": "Work updates conflict",
         "runbook_row": None,
+        "action_id": "report_other_work_writer",
         "mitigation": "Another writer keeps changing the same Works. Find it (a second controller-manager "
                       "without leader election, a GitOps tool or a script writing works.work.karmada.io) and "
                       "stop it.",
@@ -102,6 +130,7 @@ CATALOGUE = {
     "invalid_resource_template": {
         "title": "A resource template cannot be turned into a Work",
         "runbook_row": None,
+        "action_id": "report_invalid_template",
         "mitigation": "Fix the resource template named in the evidence (its spec is rejected or cannot be "
                       "revised for the target cluster); the binding resyncs when the template changes.",
         "patterns": [r"no completions found for cluster (?P<cluster>\S+)",
@@ -112,6 +141,7 @@ CATALOGUE = {
     "target_cluster_missing": {
         "title": "Bindings target a cluster that does not exist",
         "runbook_row": None,
+        "action_id": "report_missing_target_cluster",
         "mitigation": "A binding is scheduled to a Cluster that is no longer registered. Re-register the cluster "
                       "or let the scheduler reschedule the binding (check the PropagationPolicy placement).",
         "patterns": [r'clusters\.cluster\.karmada\.io "(?P<cluster>[^"]+)" not found',
@@ -120,6 +150,7 @@ CATALOGUE = {
     "apiserver_errors": {
         "title": "The Karmada API server is failing",
         "runbook_row": ROW_APISERVER,
+        "action_id": "stop_for_apiserver_runbook",
         "mitigation": "Address the API server issues first (see the Karmada API Server Availability runbook): "
                       "etcd health, API server pods, load and throttling. Binding sync recovers once Work writes "
                       "succeed again.",
@@ -135,6 +166,7 @@ CATALOGUE = {
     "workqueue_stuck": {
         "title": "The binding controller's workqueue is stuck",
         "runbook_row": ROW_WORKQUEUE,
+        "action_id": "restart_controller_manager",
         "mitigation": "Once the root cause is fixed, restart karmada-controller-manager (rollout restart of its "
                       "Deployment on the host cluster): bindings that failed sit in per-item backoff for up to "
                       "~16 minutes, and a restart gives a fresh queue that reconciles every binding once.",
@@ -197,15 +229,6 @@ def classify(message):
     return results
 
 
-def causes_in(message):
-    """The distinct cause ids a message points at, in first-seen order."""
-    seen = []
-    for cause, _details, _part in classify(message):
-        if cause and cause not in seen:
-            seen.append(cause)
-    return seen
-
-
 def is_rbac_related(line):
     """The runbook's step 5 filter: grep -i 'forbidden\\|unauthorized\\|rbac'."""
     return bool(RBAC_LOG_WORDS.search(line or ""))
@@ -214,4 +237,4 @@ def is_rbac_related(line):
 def mitigation(cause):
     entry = CATALOGUE[cause]
     return {"cause": cause, "title": entry["title"], "runbook_row": entry["runbook_row"],
-            "action": entry["mitigation"], "runbook_url": RUNBOOK_URL}
+            "action": entry["mitigation"], "action_id": entry["action_id"], "runbook_url": RUNBOOK_URL}

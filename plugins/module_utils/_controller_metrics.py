@@ -20,18 +20,17 @@ import re
 import time
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _burnrate as br
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import InputError, NoData
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import BINDING_CONTROLLERS
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import SYNC_WORK_COUNT as SYNC_METRIC
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import NoData
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
 CHECKS = ("error_rate", "workqueue")
 ERROR_RATE_ID = "binding_sync_error_rate"
 WORKQUEUE_ID = "workqueue"
-SYNC_METRIC = "binding_sync_work_duration_seconds_count"
-DEFAULT_CONTROLLERS = ("binding-controller", "cluster-resource-binding-controller")
 DEFAULT_RATE_WINDOW = "5m"
-DEFAULT_DEPTH_THRESHOLD = 100
-DEFAULT_RETRY_RATIO_THRESHOLD = 0.5
 # Failed items wait up to 1000 s (~17 min, the controller's default max backoff) before a retry;
 # an hour covers several such retries, so "retries in the last hour but none now" means the
 # failures stopped or their items are parked in backoff.
@@ -54,7 +53,7 @@ def options_from_params(params, now=None):
     if window_seconds < 60:
         # rate() needs at least two samples; below a minute most scrape intervals give fewer.
         raise InputError("rate_window: must be at least 1m, got %s" % window)
-    controllers = [str(c).strip() for c in params.get("controllers") or DEFAULT_CONTROLLERS]
+    controllers = [str(c).strip() for c in params.get("controllers") or BINDING_CONTROLLERS]
     for name in controllers:
         if not _CONTROLLER_NAME.match(name):
             raise InputError("controllers: %r is not a controller (workqueue) name such as binding-controller" % name)

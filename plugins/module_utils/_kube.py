@@ -194,9 +194,6 @@ class KubeClient:
             if not token:
                 return
 
-    def list_all(self, path, query=None):
-        return list(self.list(path, query))
-
     def stream_lines(self, path, query=None):
         """Yield the lines (str, without newline) of a streamed text response such as pods/log."""
         response = self._call("GET", path, query, stream=True, accept="*/*")
@@ -213,14 +210,12 @@ class KubeClient:
         finally:
             response.release_conn()
 
-    def create(self, path, body, dry_run=False):
-        return self._call("POST", path, {"dryRun": "All" if dry_run else None}, body=body)
+    def create(self, path, body):
+        """POST a review (SubjectAccessReview): it asks the server a question and stores nothing.
 
-    def patch(self, path, body, dry_run=False, patch_type="application/merge-patch+json"):
-        return self._call("PATCH", path, {"dryRun": "All" if dry_run else None}, body=body, content_type=patch_type)
-
-    def delete(self, path, dry_run=False):
-        return self._call("DELETE", path, {"dryRun": "All" if dry_run else None})
+        Changes to clusters go through kubernetes.core's modules (check mode, diff), not this client.
+        """
+        return self._call("POST", path, body=body)
 
 
 def _retry_after(exc):

@@ -13,24 +13,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE
+
 SCHEMA_VERSION = "1.0"
 
 STATUSES = ("ok", "warn", "fail", "unknown")
 
-# Fixed vocabulary of probable causes (the runbook's "Possible Causes", made precise).
-CAUSE_IDS = (
-    "execution_namespace_missing",
-    "execution_namespace_terminating",
-    "rbac_denied",
-    "override_policy_failure",
-    "work_webhook_unavailable",
-    "work_being_deleted",
-    "work_conflict",
-    "invalid_resource_template",
-    "target_cluster_missing",
-    "apiserver_errors",
-    "workqueue_stuck",
-)
+# The probable causes (the runbook's "Possible Causes", made precise) are the catalogue's entries.
+CAUSE_IDS = tuple(CATALOGUE)
 
 # check id -> (runbook step, title)
 CHECKS = {

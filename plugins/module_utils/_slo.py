@@ -17,7 +17,9 @@ import time
 from urllib.parse import quote, urlencode
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _burnrate as br
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import InputError, NoData, range_step, validate_url
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import SYNC_WORK_COUNT
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import NoData, range_step, validate_url
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, unknown
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
@@ -33,7 +35,7 @@ MAX_FLEET = 20
 LINK_MIN_RANGE = 6 * 3600
 
 SLI_RECORD = "slo:sli_error:ratio_rate"
-RAW_METRIC = "binding_sync_work_duration_seconds_count"
+RAW_METRIC = SYNC_WORK_COUNT
 ALL_WINDOWS = br.SLI_WINDOWS + (br.PERIOD,)
 
 

@@ -35,18 +35,17 @@ __metaclass__ = type
 import math
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE, mitigation
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import WORKQUEUE_DEPTH, WORKQUEUE_RETRY_RATIO
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, signal
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import InputError, format_rfc3339, parse_datetime, utcnow
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, utcnow
 
 THRESHOLD = 0.3
 STALE_AFTER_SECONDS = 300
 STALE_FACTOR = 0.5
 # Below the SLO's error budget (99.9 % objective) the binding controller is not burning it.
 QUIET_ERROR_RATIO = 0.001
-# Runbook step 8: a backlog or mostly-retried adds mean the queue is not draining.
-WORKQUEUE_DEPTH = 10
-WORKQUEUE_RETRY_RATIO = 0.5
 EVIDENCE_PER_CAUSE = 10
 SUMMARY_NAMES = 3
 
@@ -314,7 +313,11 @@ def _stuck_signals(findings, unexplained, activity, stale_causes):
         details = _dict(queue.get("details"))
         depth = max([_number(v) or 0.0 for v in _dict(details.get("depth")).values()] or [0.0])
         retries = max([_number(v) or 0.0 for v in _dict(details.get("retry_ratio")).values()] or [0.0])
-        if depth >= WORKQUEUE_DEPTH or retries >= WORKQUEUE_RETRY_RATIO:
+        # The thresholds the workqueue check applied (the user's, if given), so the report and the verdict agree.
+        thresholds = _dict(details.get("thresholds"))
+        depth_limit = _number(thresholds.get("depth")) or WORKQUEUE_DEPTH
+        ratio_limit = _number(thresholds.get("retry_ratio")) or WORKQUEUE_RETRY_RATIO
+        if depth >= depth_limit or retries >= ratio_limit:
             text = f"binding controller workqueue depth {depth:.0f}, retries/adds {retries:.2f}"
             signals.append(("workqueue", signal("workqueue_stuck", STUCK_WORKQUEUE, text, keys, clusters,
                                                 [evidence("metric", text)])))

@@ -100,7 +100,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.karmada.runbooks.plugins.module_utils import _controller_metrics as metrics
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import DEFAULT_OBJECTIVE
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import WORKQUEUE_DEPTH, WORKQUEUE_RETRY_RATIO
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import BINDING_CONTROLLERS
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
 
 
@@ -109,10 +111,10 @@ def main():
     argument_spec.update(
         check={"type": "str", "required": True, "choices": list(metrics.CHECKS)},
         rate_window={"type": "str", "default": metrics.DEFAULT_RATE_WINDOW},
-        controllers={"type": "list", "elements": "str", "default": list(metrics.DEFAULT_CONTROLLERS)},
+        controllers={"type": "list", "elements": "str", "default": list(BINDING_CONTROLLERS)},
         objective={"type": "float", "default": DEFAULT_OBJECTIVE},
-        depth_threshold={"type": "int", "default": metrics.DEFAULT_DEPTH_THRESHOLD},
-        retry_ratio_threshold={"type": "float", "default": metrics.DEFAULT_RETRY_RATIO_THRESHOLD},
+        depth_threshold={"type": "int", "default": WORKQUEUE_DEPTH},
+        retry_ratio_threshold={"type": "float", "default": WORKQUEUE_RETRY_RATIO},
         time={"type": "str"},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -22,6 +22,19 @@ def test_work_and_binding_names_match_karmada():
         cluster_of("default")
 
 
+@pytest.mark.parametrize("kind, name, namespace", [
+    ("Deployment", "nginx", "default"),
+    ("ClusterRole", "system:controller:foo", ""),          # RBAC names: ':' becomes '.' before the hash
+    ("RoleBinding", "System:Auth-Reader", "kube-system"),  # and upper case is lowered first too
+    ("Pods", "work:pod", "default"),                       # the case in Karmada's own names_test.go
+])
+def test_emulator_and_collection_name_works_alike(kind, name, namespace):
+    # The emulator names the Works it creates; binding_status looks them up by the name it computes.
+    # If the two disagreed, a binding with a ':' in its name would look like it had no Work.
+    from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import work_name as collection_work_name
+    assert work_name(kind, name, namespace) == collection_work_name(kind, name, namespace or None)
+
+
 @pytest.mark.parametrize("selector,labels,expected", [
     ("app=web", {"app": "web"}, True),
     ("app==web", {"app": "api"}, False),

@@ -33,7 +33,12 @@ def binding_name(kind, name):
 
 
 def work_name(kind, name, namespace=""):
-    """Work name: ``<name>-<hash>``; Deployment default/nginx gives nginx-687f7fb96f."""
+    """Work name: ``<name>-<hash>``; Deployment default/nginx gives nginx-687f7fb96f.
+
+    GenerateWorkName (pkg/util/names/names.go, v1.18.2) replaces ``:`` with ``.`` and lower-cases
+    the name *before* hashing, so ``system:foo`` hashes as ``system.foo``.
+    """
+    name = name.replace(":", ".").lower()
     key = f"{namespace}-{name}-{kind}" if namespace else f"{name}-{kind}"
     digest = _fnv32a(key.lower().encode())
-    return f"{name}-{_safe_encode(str(digest))}".lower().replace(":", ".")
+    return f"{name}-{_safe_encode(str(digest))}"

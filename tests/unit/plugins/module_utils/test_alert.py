@@ -11,7 +11,8 @@ import datetime
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._alert import ALERT_NAME, diagnosis_window, normalize_alert
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC, InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC
 
 NOW = datetime.datetime(2026, 11, 25, 3, 30, tzinfo=UTC)
 FIRING = {"status": "firing", "startsAt": "2026-11-25T03:00:12.345678901Z",

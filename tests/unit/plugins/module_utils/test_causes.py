@@ -17,9 +17,9 @@ import pytest
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import (
     _COMPILED,
     _ORDER,
+    ACTIONS,
     CATALOGUE,
     RUNBOOK_URL,
-    causes_in,
     classify,
     is_rbac_related,
     mitigation,
@@ -145,22 +145,22 @@ def test_every_cause_but_the_inferred_one_has_patterns_and_an_order():
     assert CATALOGUE["workqueue_stuck"]["patterns"] == []
 
 
-def test_webhook_wins_over_generic_internal_error():
+def test_webhook_wins_over_generic_internal_error(causes_in):
     assert causes_in(WEBHOOK_REFUSED) == ["work_webhook_unavailable"]
 
 
-def test_terminating_is_not_taken_for_rbac():
+def test_terminating_is_not_taken_for_rbac(causes_in):
     # Both are 403 "is forbidden" texts; only one is about permissions.
     assert causes_in(TERMINATING) == ["execution_namespace_terminating"]
     assert causes_in(RBAC_CREATE) == ["rbac_denied"]
 
 
-def test_rbac_namespace_is_not_taken_for_a_missing_namespace():
+def test_rbac_namespace_is_not_taken_for_a_missing_namespace(causes_in):
     # The RBAC text ends with 'in the namespace "karmada-es-member3"', which must not read as namespace-not-found.
     assert "execution_namespace_missing" not in causes_in(RBAC_CREATE)
 
 
-def test_aggregated_event_from_mixed_scenario():
+def test_aggregated_event_from_mixed_scenario(causes_in):
     # emulator: mixed, one binding hits a broken override on member1 and a missing namespace on member2
     message = "[%s, %s]" % (OVERRIDE_REPLACE, MISSING_NS)
     results = classify(message)
@@ -171,7 +171,7 @@ def test_aggregated_event_from_mixed_scenario():
     assert causes_in(message) == ["override_policy_failure", "execution_namespace_missing"]
 
 
-def test_aggregate_of_three_with_unknown_part_reports_it_unexplained():
+def test_aggregate_of_three_with_unknown_part_reports_it_unexplained(causes_in):
     message = "[%s, something nobody has seen before, %s]" % (MISSING_NS, WEBHOOK_REFUSED)
     assert [r[0] for r in classify(message)] == ["execution_namespace_missing", None, "work_webhook_unavailable"]
     assert causes_in(message) == ["execution_namespace_missing", "work_webhook_unavailable"]
@@ -195,13 +195,13 @@ def test_aggregate_does_not_cut_a_message_at_its_own_comma(message):
     assert None not in [r[0] for r in classify("[%s, %s]" % (message, MISSING_NS))]
 
 
-def test_identical_causes_are_reported_once():
+def test_identical_causes_are_reported_once(causes_in):
     message = '[namespaces "karmada-es-a" not found, namespaces "karmada-es-b" not found]'
     assert [r[1]["namespace"] for r in classify(message)] == ["karmada-es-a", "karmada-es-b"]
     assert causes_in(message) == ["execution_namespace_missing"]
 
 
-def test_unknown_and_empty_messages():
+def test_unknown_and_empty_messages(causes_in):
     assert classify("something else entirely") == [(None, {}, "something else entirely")]
     assert classify("") == []
     assert classify(None) == []
@@ -238,3 +238,27 @@ def test_mitigation_for_every_cause():
     assert rows["work_conflict"] is None
     with pytest.raises(KeyError):
         mitigation("not_a_cause")
+
+
+def test_every_cause_has_a_known_action_and_every_action_a_cause():
+    used = {entry["action_id"] for entry in CATALOGUE.values()}
+    assert all(CATALOGUE[cause]["action_id"] in ACTIONS for cause in CATALOGUE)
+    assert used == set(ACTIONS)
+    assert set(ACTIONS.values()) <= {"apply", "report", "stop"}
+
+
+def test_the_report_knows_exactly_the_catalogues_causes():
+    assert CAUSE_IDS == tuple(CATALOGUE)
+
+
+@pytest.mark.parametrize("cause, action, kind", [
+    ("execution_namespace_missing", "restore_execution_namespaces", "apply"),
+    ("rbac_denied", "repair_controller_rbac", "apply"),
+    ("workqueue_stuck", "restart_controller_manager", "apply"),
+    ("apiserver_errors", "stop_for_apiserver_runbook", "stop"),
+    ("override_policy_failure", "suggest_override_policy_fix", "report"),
+])
+def test_mitigation_carries_the_action_id_next_to_the_prose(cause, action, kind):
+    entry = mitigation(cause)
+    assert entry["action_id"] == action and ACTIONS[action] == kind
+    assert entry["action"] == CATALOGUE[cause]["mitigation"]

@@ -10,9 +10,11 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _controller_metrics as cm
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import InputError, NoData, Sample
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import BINDING_CONTROLLERS
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import NoData, Sample
 
-BC, CRB = cm.DEFAULT_CONTROLLERS
+BC, CRB = BINDING_CONTROLLERS
 
 
 def options(check="workqueue", **overrides):

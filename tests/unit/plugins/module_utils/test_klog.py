@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._causes import causes_in
 from ansible_collections.karmada.runbooks.plugins.module_utils._klog import (
     binding_of,
     clusters_of,
@@ -98,7 +97,7 @@ def _utc(*args):
     return datetime(*args, tzinfo=UTC)
 
 
-def test_text_structured_error():
+def test_text_structured_error(causes_in):
     parsed = parse_line(TEXT_TRANSFORM, NOW)
     assert parsed == {
         "format": "text", "severity": "E", "time": _utc(2026, 11, 25, 14, 57, 59, 923951),
@@ -146,14 +145,14 @@ def test_text_key_with_a_space():
                                 "controllerKind": "Cluster", "worker count": "5"}
 
 
-def test_text_aggregated_error_from_mixed():
+def test_text_aggregated_error_from_mixed(causes_in):
     parsed = parse_line(TEXT_MIXED, NOW)
     assert parsed["err"].startswith("[replace operation does not apply")
     assert causes_in(error_text(parsed)) == ["override_policy_failure", "execution_namespace_missing"]
     assert clusters_of(parsed) == ["member2"]
 
 
-def test_override_lines_printf_and_structured():
+def test_override_lines_printf_and_structured(causes_in):
     printf = parse_line(TEXT_OVERRIDE_PRINTF, NOW)
     assert printf["err"] == ("replace operation does not apply: doc is missing path: "
                              "/spec/template/spec/containers/0/resources/limits/cpu: missing value")
@@ -164,7 +163,7 @@ def test_override_lines_printf_and_structured():
     assert causes_in(error_text(printf)) == causes_in(error_text(structured)) == ["override_policy_failure"]
 
 
-def test_rbac_line_unescapes_the_quoted_error():
+def test_rbac_line_unescapes_the_quoted_error(causes_in):
     parsed = parse_line(TEXT_RBAC, NOW)
     assert parsed["err"] == ('works.work.karmada.io "api-77b9dc7f49" is forbidden: User "system:karmada:karmada-'
                              'controller-manager" cannot create resource "works" in API group "work.karmada.io" in '
@@ -180,7 +179,7 @@ def test_rbac_line_unescapes_the_quoted_error():
     (OLD_OVERRIDE, "replace operation does not apply: doc is missing key: /spec/replicas: missing value", None,
      "override_policy_failure"),
 ])
-def test_older_printf_wording(line, err, binding, cause):
+def test_older_printf_wording(line, err, binding, cause, causes_in):
     parsed = parse_line(line, NOW)
     assert parsed["format"] == "text"
     assert parsed["severity"] == "E"
@@ -231,7 +230,7 @@ def test_json_info_line_is_info_with_its_verbosity():
     assert not is_error(parsed)
 
 
-def test_json_with_kubectl_timestamp_uses_the_records_own_time():
+def test_json_with_kubectl_timestamp_uses_the_records_own_time(causes_in):
     parsed = parse_line(JSON_CRB_STAMPED, NOW)
     assert parsed["format"] == "json"
     assert parsed["raw"] == JSON_CRB_STAMPED

@@ -47,7 +47,7 @@ def client(script):
 
 def test_list_follows_continue_tokens():
     kube = client([{"items": [1, 2], "metadata": {"continue": "t1"}}, {"items": [3], "metadata": {}}])
-    assert kube.list_all("/api/v1/namespaces", {"labelSelector": "a=b"}) == [1, 2, 3]
+    assert list(kube.list("/api/v1/namespaces", {"labelSelector": "a=b"})) == [1, 2, 3]
     calls = kube.dynamic_client.calls
     assert calls[0][2] == {"labelSelector": "a=b", "limit": 2}
     assert calls[1][2] == {"labelSelector": "a=b", "limit": 2, "continue": "t1"}
@@ -56,9 +56,9 @@ def test_list_follows_continue_tokens():
 def test_an_expired_continue_token_restarts_the_list_once():
     kube = client([{"items": [1, 2], "metadata": {"continue": "t1"}}, api_error(410, "too old"),
                    {"items": [1, 2, 3], "metadata": {}}])
-    assert kube.list_all("/api/v1/namespaces") == [1, 2, 1, 2, 3]
+    assert list(kube.list("/api/v1/namespaces")) == [1, 2, 1, 2, 3]
     with pytest.raises(_kube.ApiException):
-        client([api_error(410), api_error(410)]).list_all("/api/v1/namespaces")
+        list(client([api_error(410), api_error(410)]).list("/api/v1/namespaces"))
 
 
 def test_reads_retry_passing_server_errors_but_writes_do_not(monkeypatch):

@@ -10,7 +10,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _slo
-from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import InputError, NoData, Sample
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import NoData, Sample
 
 END = 1795618800.0
 SLO = {"sloth_service": "karmada", "sloth_slo": "binding-sync-work-availability"}

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import RUNBOOK_URL
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import WORKQUEUE_DEPTH
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import CAUSE_IDS, CHECKS, evidence, finding, signal
 from ansible_collections.karmada.runbooks.plugins.module_utils._verdict import (
     EVIDENCE_PER_CAUSE,
@@ -417,7 +418,7 @@ def test_no_failure_events_at_all_still_infers_stuck():
 
 def test_workqueue_metrics_add_support():
     base = decide(stuck_scenario(), now=NOW)["causes"][0]["confidence"]
-    deep = finding("workqueue", "warn", "q", details={"depth": {"binding-controller": 25,
+    deep = finding("workqueue", "warn", "q", details={"depth": {"binding-controller": 250,
                                                                 "cluster-resource-binding-controller": 0},
                                                       "retry_ratio": {"binding-controller": 0.1}})
     calm = finding("workqueue", "ok", "q", details={"depth": {"binding-controller": 0},
@@ -426,6 +427,25 @@ def test_workqueue_metrics_add_support():
     assert boosted["confidence"] == pytest.approx(1 - (1 - base) * 0.7, abs=1e-3)
     assert "workqueue" in boosted["supported_by"]
     assert decide(stuck_scenario(extra=[calm]), now=NOW)["causes"][0]["confidence"] == base
+
+
+def _queue(depth, thresholds=None):
+    details = {"depth": {"binding-controller": depth}, "retry_ratio": {"binding-controller": 0.1}}
+    if thresholds is not None:
+        details["thresholds"] = thresholds
+    return finding("workqueue", "warn", "q", details=details)
+
+
+@pytest.mark.parametrize("depth, thresholds, counts", [
+    (25, {"depth": 20, "retry_ratio": 0.5}, True),     # the user lowered the threshold: 25 is deep
+    (25, {"depth": 100, "retry_ratio": 0.5}, False),   # regression: the verdict used 10 whatever the user set
+    (25, None, False),                                 # a finding without thresholds gets the shared default
+    (WORKQUEUE_DEPTH, None, True),
+    (0, {"depth": 100, "retry_ratio": 0.05}, True),    # retries 10 % of adds pass a 5 % retry threshold
+])
+def test_workqueue_support_uses_the_thresholds_the_check_applied(depth, thresholds, counts):
+    verdict = decide(stuck_scenario(extra=[_queue(depth, thresholds)]), now=NOW)
+    assert ("workqueue" in verdict["causes"][0]["supported_by"]) is counts
 
 
 def test_historical_signals_from_logs_only_are_discounted_once_failures_stopped():
