@@ -14,6 +14,7 @@ description:
   - Returns the kubernetes.core auth options for the Karmada API server and the host cluster, the Prometheus
     connection options, and absolute paths for the kubeconfigs and the report directory.
   - Relative paths are anchored at O(cwd), the directory ansible-playbook was started in.
+  - Fails naming the variable when a timeout is not a positive number of seconds.
 positional: cwd
 options:
   _input:
@@ -39,9 +40,19 @@ _value:
   type: dict
 """
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.karmada.runbooks.plugins.module_utils._connections import connection_settings
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+
+
+def _connection_settings(inputs, cwd):
+    try:
+        return connection_settings(inputs, cwd)
+    except InputError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 class FilterModule(object):
     def filters(self):
-        return {"connection_settings": connection_settings}
+        return {"connection_settings": _connection_settings}

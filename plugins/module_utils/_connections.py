@@ -5,7 +5,8 @@
 
 Relative paths mean "relative to where ansible-playbook was started", as on any command line;
 modules run elsewhere, so they only ever see absolute paths. The host cluster uses the Karmada
-kubeconfig unless it has its own.
+kubeconfig unless it has its own. Timeouts travel with the connection options (the play's
+``module_defaults``), so no role restates them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +17,9 @@ import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import PROMETHEUS_TIMEOUT, REQUEST_TIMEOUT
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+
 PROMETHEUS_OPTIONS = (("karmada_prometheus_token", "token"), ("karmada_prometheus_username", "username"),
                       ("karmada_prometheus_password", "password"), ("karmada_prometheus_ca_cert", "ca_cert"))
 
@@ -25,6 +29,19 @@ def absolute(path, cwd):
     if not path:
         return ""
     return os.path.normpath(os.path.join(cwd, os.path.expanduser(str(path))))
+
+
+def _seconds(value, default, variable):
+    """A positive whole number of seconds; the error names the playbook variable."""
+    if value is None:
+        return default
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise InputError("%s must be a positive number of seconds, such as %d; got %r" % (variable, default, value))
+    return seconds
 
 
 def connection_settings(inputs, cwd):
@@ -38,15 +55,16 @@ def connection_settings(inputs, cwd):
 
     kubeconfig = absolute(given("karmada_kubeconfig"), cwd)
     host_kubeconfig = absolute(given("karmada_host_kubeconfig"), cwd) or kubeconfig
-    apiserver = {"context": given("karmada_context") or "karmada-apiserver"}
-    host = {"context": given("karmada_host_context") or "karmada-host"}
+    request_timeout = _seconds(given("karmada_request_timeout"), REQUEST_TIMEOUT, "karmada_request_timeout")
+    apiserver = {"context": given("karmada_context") or "karmada-apiserver", "request_timeout": request_timeout}
+    host = {"context": given("karmada_host_context") or "karmada-host", "request_timeout": request_timeout}
     if kubeconfig:
         apiserver["kubeconfig"] = kubeconfig
     if host_kubeconfig:
         host["kubeconfig"] = host_kubeconfig
     prometheus = {"url": given("karmada_prometheus_url") or "",
                   "validate_certs": boolean(inputs.get("karmada_prometheus_validate_certs", True), strict=False),
-                  "timeout": int(given("karmada_prometheus_timeout") or 15)}
+                  "timeout": _seconds(given("karmada_prometheus_timeout"), PROMETHEUS_TIMEOUT, "karmada_prometheus_timeout")}
     for variable, option in PROMETHEUS_OPTIONS:
         if given(variable) is not None:
             prometheus[option] = given(variable)

@@ -120,7 +120,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check, time_option
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, auth_argument_spec, map_exception, resource_path
 from ansible_collections.karmada.runbooks.plugins.module_utils._logscan import LogScan, log_finding
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_time
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339 as format_time  # MERGE-SHIM
 
 DEFAULT_WINDOW_SECONDS = 3600
 NOTHING_READ = {"lines": 0, "samples": [], "users": [], "namespaces": [], "scanned": False}

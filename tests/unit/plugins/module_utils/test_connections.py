@@ -8,22 +8,26 @@ __metaclass__ = type
 
 import os
 
+import pytest
+
 from ansible_collections.karmada.runbooks.plugins.module_utils._connections import connection_settings
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import PROMETHEUS_TIMEOUT, REQUEST_TIMEOUT
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 
 
 def test_defaults_leave_the_kubeconfig_to_the_client():
     settings = connection_settings({}, "/home/oncall")
-    assert settings["apiserver"] == {"context": "karmada-apiserver"}
-    assert settings["host"] == {"context": "karmada-host"}
+    assert settings["apiserver"] == {"context": "karmada-apiserver", "request_timeout": REQUEST_TIMEOUT}
+    assert settings["host"] == {"context": "karmada-host", "request_timeout": REQUEST_TIMEOUT}
     assert settings["report_dir"] == "/home/oncall/karmada-report"
-    assert settings["prometheus"] == {"url": "", "validate_certs": True, "timeout": 15}
+    assert settings["prometheus"] == {"url": "", "validate_certs": True, "timeout": PROMETHEUS_TIMEOUT}
 
 
 def test_relative_paths_are_anchored_where_the_playbook_started():
     settings = connection_settings({"karmada_kubeconfig": ".demo/kubeconfig", "karmada_report_dir": "../out",
                                     "karmada_context": "karmada", "karmada_host_context": None}, "/work/main")
-    assert settings["apiserver"] == {"context": "karmada", "kubeconfig": "/work/main/.demo/kubeconfig"}
-    assert settings["host"] == {"context": "karmada-host", "kubeconfig": "/work/main/.demo/kubeconfig"}
+    assert settings["apiserver"]["kubeconfig"] == settings["host"]["kubeconfig"] == "/work/main/.demo/kubeconfig"
+    assert (settings["apiserver"]["context"], settings["host"]["context"]) == ("karmada", "karmada-host")
     assert settings["report_dir"] == "/work/out"
 
 
@@ -40,3 +44,15 @@ def test_prometheus_options_only_when_given():
                                     "karmada_prometheus_username": None}, "/")
     assert settings["prometheus"] == {"url": "https://prom.example", "validate_certs": False, "timeout": 30,
                                       "token": "t"}
+
+
+def test_one_request_timeout_reaches_both_kubernetes_groups():
+    settings = connection_settings({"karmada_request_timeout": "45"}, "/")
+    assert settings["apiserver"]["request_timeout"] == settings["host"]["request_timeout"] == 45
+
+
+@pytest.mark.parametrize("variable", ["karmada_request_timeout", "karmada_prometheus_timeout"])
+@pytest.mark.parametrize("value", ["-5", "0", "soon"])
+def test_a_timeout_that_cannot_work_names_its_variable(variable, value):
+    with pytest.raises(InputError, match="^%s must be a positive number of seconds" % variable):
+        connection_settings({variable: value}, "/")
