@@ -21,16 +21,33 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, format_time, parse_time
 from ansible_collections.karmada.runbooks.plugins.module_utils._bindings import condition
-from ansible_collections.karmada.runbooks.plugins.module_utils._events import event_time
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX, compare_namespaces
-from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import COP_KIND, OP_KIND, policy_key, policy_ref
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._events import FailureEvents, event_time, field_selector
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    APPLY_OVERRIDE_POLICY_FAILED,
+    CLUSTER_KIND,
+    CLUSTER_OVERRIDE_POLICIES,
+    CLUSTER_SCOPED_EVENTS_NAMESPACE,
+    CLUSTERS,
+    COP_KIND,
+    EVENTS,
+    EXECUTION_SPACE_PREFIX,
+    EXECUTION_SPACE_REASONS,
+    NAMESPACES,
+    OP_KIND,
+    OVERRIDE_POLICIES,
+    events_in,
+)
+from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import compare_namespaces
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
+from ansible_collections.karmada.runbooks.plugins.module_utils._selectors import policy_key, policy_ref
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime
 
-# The cluster controller's events about execution spaces (recorded on the Cluster, so in `default`).
-CLUSTER_EVENT_REASONS = ("CreateExecutionSpaceSucceed", "CreateExecutionSpaceFailed",
-                         "RemoveExecutionSpaceSucceed", "RemoveExecutionSpaceFailed")
+CHECK_ID = "recent_changes"
+
+# The cluster controller records its execution-space events on the Cluster, a cluster-scoped object.
+CLUSTER_EVENTS = events_in(CLUSTER_SCOPED_EVENTS_NAMESPACE)
 
 MAX_CHANGES = 50
 MAX_EVIDENCE = 20
@@ -46,8 +63,8 @@ STRENGTH_CHANGE_BEFORE_FAILURE = 0.3
 
 def _time(text):
     try:
-        return parse_time(text, "timestamp") if text else None
-    except AlertError:
+        return parse_datetime(text, "timestamp") if text else None
+    except InputError:
         return None
 
 
@@ -58,7 +75,7 @@ def window_start(since=None, lookback_minutes=0, now=None, default_hours=24):
     filled (the page alert's long window is 1 h): what broke things happened before the alert began.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    start = parse_time(since, "since") if since else now - datetime.timedelta(hours=default_hours)
+    start = parse_datetime(since, "since") if since else now - datetime.timedelta(hours=default_hours)
     return start - datetime.timedelta(minutes=lookback_minutes or 0)
 
 
@@ -73,7 +90,7 @@ def last_write(obj):
 
 def _change(moment, kind, namespace, name, what, current=False, source="object"):
     """One change; ``current`` marks damage still in effect, listed whatever its age."""
-    return {"time": format_time(moment) if moment else None, "kind": kind, "namespace": namespace or "",
+    return {"time": format_rfc3339(moment) if moment else None, "kind": kind, "namespace": namespace or "",
             "name": name, "what": what, "current": current, "source": source}
 
 
@@ -110,15 +127,15 @@ def cluster_changes(clusters, since):
         created = _time(meta.get("creationTimestamp"))
         deleting = _time(meta.get("deletionTimestamp"))
         if deleting is not None:
-            changes.append(_change(deleting, "Cluster", "", name, "being unregistered (deletion requested)",
+            changes.append(_change(deleting, CLUSTER_KIND, "", name, "being unregistered (deletion requested)",
                                    current=True))
         if created is not None and created >= since:
             mode = (cluster.get("spec") or {}).get("syncMode")
-            changes.append(_change(created, "Cluster", "", name, "registered%s" % (" (%s mode)" % mode if mode else "")))
+            changes.append(_change(created, CLUSTER_KIND, "", name, "registered%s" % (" (%s mode)" % mode if mode else "")))
         ready = condition(cluster, "Ready")
         moved = _time((ready or {}).get("lastTransitionTime"))
         if ready and moved is not None and moved >= since and (created is None or moved > created):
-            changes.append(_change(moved, "Cluster", "", name, "Ready became %s (%s)" % (
+            changes.append(_change(moved, CLUSTER_KIND, "", name, "Ready became %s (%s)" % (
                 ready.get("status"), ready.get("reason") or "no reason")))
     return changes
 
@@ -148,11 +165,11 @@ def event_changes(events, since):
     for event in events:
         reason = event.get("reason")
         moment = event_time(event)
-        if reason not in CLUSTER_EVENT_REASONS or moment is None or moment < since:
+        if reason not in EXECUTION_SPACE_REASONS or moment is None or moment < since:
             continue
         involved = event.get("involvedObject") or {}
         count = int(event.get("count") or 1)
-        changes.append(_change(moment, involved.get("kind") or "Cluster", involved.get("namespace"),
+        changes.append(_change(moment, involved.get("kind") or CLUSTER_KIND, involved.get("namespace"),
                                involved.get("name", ""), "%s: %s%s" % (reason, event.get("message") or "",
                                                                        " (x%d)" % count if count > 1 else ""),
                                source="event"))
@@ -190,7 +207,7 @@ def correlate(changes, failure_events):
 
 
 def _count_phrase(changes):
-    labels = (("Cluster", "cluster change(s)"), ("Namespace", "execution namespace change(s)"),
+    labels = ((CLUSTER_KIND, "cluster change(s)"), ("Namespace", "execution namespace change(s)"),
               (OP_KIND, "OverridePolicy change(s)"), (COP_KIND, "ClusterOverridePolicy change(s)"))
     parts = []
     for kind, label in labels:
@@ -220,11 +237,68 @@ def changes_finding(changes, since, correlations=(), extra_details=None):
     if ordered:
         status = "warn"
         summary = "%d change(s) since %s: %s; newest: %s." % (
-            len(ordered), format_time(since), _count_phrase(ordered), describe(ordered[0]))
+            len(ordered), format_rfc3339(since), _count_phrase(ordered), describe(ordered[0]))
     else:
         status = "ok"
-        summary = "No override policy, member cluster or execution namespace changed since %s." % format_time(since)
-    details = {"since": format_time(since), "total": len(ordered), "changes": ordered[:MAX_CHANGES]}
+        summary = "No override policy, member cluster or execution namespace changed since %s." % format_rfc3339(since)
+    details = {"since": format_rfc3339(since), "total": len(ordered), "changes": ordered[:MAX_CHANGES]}
     details.update(extra_details or {})
     evidence_items = [evidence(c["source"], describe(c), time=c["time"]) for c in ordered[:MAX_EVIDENCE]]
-    return finding("recent_changes", status, summary, details=details, evidence_items=evidence_items, signals=signals)
+    return finding(CHECK_ID, status, summary, details=details, evidence_items=evidence_items, signals=signals)
+
+
+# ---------------------------------------------------------------------------------------------
+# The check
+
+
+def options_from_params(params, now=None):
+    """The check's options from the module's parameters; InputError names the option it cannot read.
+
+    ``since`` (aware datetime): the start of the window, lookback included (see ``window_start``).
+    """
+    lookback = params.get("lookback_minutes") or 0
+    if lookback < 0:
+        raise InputError("lookback_minutes must be 0 or more, got %d" % lookback)
+    return {"since": window_start(params.get("since"), lookback, now=now)}
+
+
+def observe(client, options):
+    """Read what the check needs: {policies, clusters, namespaces, cluster_events, failure_events, requests}.
+
+    A constant number of paginated lists. ApplyOverridePolicyFailed events (``failure_events``) only
+    matter to tie a failure to a policy change in the window, so they are read only when there is one.
+    """
+    policies = [dict(p, kind=OP_KIND) for p in client.list(OVERRIDE_POLICIES)]
+    policies += [dict(p, kind=COP_KIND) for p in client.list(CLUSTER_OVERRIDE_POLICIES)]
+    observation = {"policies": policies, "clusters": list(client.list(CLUSTERS)),
+                   "namespaces": list(client.list(NAMESPACES)),
+                   "cluster_events": list(client.list(CLUSTER_EVENTS,
+                                                      {"fieldSelector": "involvedObject.kind=%s" % CLUSTER_KIND})),
+                   "failure_events": []}
+    if any(not change["current"] for change in policy_changes(policies, options["since"])):
+        observation["failure_events"] = list(client.list(
+            EVENTS, {"fieldSelector": field_selector(APPLY_OVERRIDE_POLICY_FAILED)}))
+    observation["requests"] = client.requests
+    return observation
+
+
+def assess(observation, options):
+    """The ``recent_changes`` finding from an observation (see ``observe``); pure.
+
+    Missing keys count as empty; ``requests``, when present, is reported as ``list_requests``.
+    """
+    since = options["since"]
+    clusters = observation.get("clusters") or []
+    changes = (policy_changes(observation.get("policies") or [], since) + cluster_changes(clusters, since)
+               + namespace_changes([(c.get("metadata") or {}).get("name") for c in clusters],
+                                   observation.get("namespaces") or [], since)
+               + event_changes(observation.get("cluster_events") or [], since))
+    failures = FailureEvents(since)
+    for event in observation.get("failure_events") or []:
+        failures.add(event)
+    extra = {"list_requests": observation["requests"]} if "requests" in observation else None
+    return changes_finding(changes, since, correlate(changes, failures.summary()), extra)
+
+
+def check(client, options):
+    return assess(observe(client, options), options)

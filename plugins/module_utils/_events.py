@@ -293,3 +293,69 @@ def failure_finding(details):
                       ref="%s %s" % (f["kind"], object_ref(f)))
              for f in details["failures"][:MAX_EVIDENCE]]
     return finding("sync_failure_events", status, summary, details=details, evidence_items=items, signals=signals)
+
+
+# -- ApplyOverridePolicyFailed events, by policy --------------------------------------------------
+# The override_policies check reads them as corroboration of its dry-run, recent_changes to tie a
+# policy change to the failures that followed it.
+
+
+def parse_failure_event(event):
+    """(policy ref, cluster) an ApplyOverridePolicyFailed message names, from the cause catalogue."""
+    for cause, details, _part in classify(event.get("message") or ""):
+        if cause == "override_policy_failure" and details.get("policy"):
+            return details["policy"], details.get("cluster")
+    return None
+
+
+class FailureEvents:
+    """ApplyOverridePolicyFailed events grouped by the policy they name; feed them with ``add``.
+
+    ``since`` (aware datetime or None): events last seen before it are about an older episode and
+    are left out.
+    """
+
+    def __init__(self, since=None):
+        self.since = since
+        self.by_policy = {}
+        self.ignored_old = 0
+        self.unparsed = 0
+
+    def add(self, event):
+        last = event_time(event)
+        if self.since is not None and last is not None and last < self.since:
+            self.ignored_old += 1
+            return
+        parsed = parse_failure_event(event)
+        if parsed is None:
+            self.unparsed += 1
+            return
+        policy, cluster = parsed
+        involved = event.get("involvedObject") or {}
+        entry = self.by_policy.setdefault(policy, {"policy": policy, "clusters": set(), "templates": set(),
+                                                   "bindings": set(), "count": 0, "first": None, "last": None})
+        if cluster:
+            entry["clusters"].add(cluster)
+        if involved.get("name"):
+            entry["templates"].add("%s %s" % (involved.get("kind"), object_ref(involved)))
+        binding = binding_of_event(involved)
+        if binding:
+            entry["bindings"].add(binding)
+        entry["count"] += int(event.get("count") or 1)
+        first = first_time(event) or last
+        if first is not None and (entry["first"] is None or first < entry["first"]):
+            entry["first"] = first
+        if last is not None and (entry["last"] is None or last > entry["last"]):
+            entry["last"] = last
+
+    def summary(self):
+        items = []
+        for entry in self.by_policy.values():
+            item = dict(entry)
+            for key in ("clusters", "templates", "bindings"):
+                item[key] = sorted(entry[key])
+            item["first"] = format_time(entry["first"]) if entry["first"] else None
+            item["last"] = format_time(entry["last"]) if entry["last"] else None
+            items.append(item)
+        items.sort(key=lambda i: (i["last"] or "", i["policy"]), reverse=True)
+        return items

@@ -87,59 +87,21 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._bindings import CRB_KIND, RB_KIND
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check, time_option
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
-    CLUSTER_OVERRIDE_POLICIES,
-    CLUSTER_RESOURCE_BINDINGS,
-    CLUSTERS,
-    EVENTS,
-    OVERRIDE_POLICIES,
-    RESOURCE_BINDINGS,
-)
+from ansible_collections.karmada.runbooks.plugins.module_utils import _overrides as overrides
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
-from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import (
-    COP_KIND,
-    OP_KIND,
-    Analysis,
-    FailureEvents,
-    bound_templates,
-    fetch_templates,
-    override_finding,
-    template_key,
-)
-
-
-def listed(client, path, kind):
-    # Items of a list may omit their kind; the analysis tells policies and bindings apart by it.
-    return [dict(item, kind=kind) for item in client.list(path)]
-
-
-def check(client, since):
-    policies = listed(client, OVERRIDE_POLICIES, OP_KIND) + listed(client, CLUSTER_OVERRIDE_POLICIES, COP_KIND)
-    candidates, templates, clusters = [], {}, []
-    if policies:
-        bindings = listed(client, RESOURCE_BINDINGS, RB_KIND) + listed(client, CLUSTER_RESOURCE_BINDINGS, CRB_KIND)
-        candidates = bound_templates(policies, bindings)
-    if candidates:
-        templates = fetch_templates(client, [ref for _binding, ref in candidates])
-        clusters = list(client.list(CLUSTERS))
-    analysis = Analysis(policies, clusters)
-    for binding, ref in candidates:
-        analysis.add_binding(binding, templates.get(template_key(ref)))
-    events = FailureEvents(since)
-    if policies:
-        for event in client.list(EVENTS, {"fieldSelector": "reason=ApplyOverridePolicyFailed"}):
-            events.add(event)
-    return override_finding(policies, analysis, events, {"requests": client.requests})
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option(), since={"type": "str"})
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    since = time_option(module, "since")
-    result = run_check(module, "override_policies", lambda client: check(client, since))
+    try:
+        options = overrides.options_from_params(module.params)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    result = run_check(module, overrides.CHECK_ID, lambda client: overrides.check(client, options))
     details = result.get("details", {})
     module.exit_json(changed=False, finding=result, policies=details.get("policies", []),
                      broken=details.get("broken", []))

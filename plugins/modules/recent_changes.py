@@ -85,47 +85,11 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, format_time
-from ansible_collections.karmada.runbooks.plugins.module_utils._changes import (
-    changes_finding,
-    cluster_changes,
-    correlate,
-    event_changes,
-    namespace_changes,
-    policy_changes,
-    window_start,
-)
+from ansible_collections.karmada.runbooks.plugins.module_utils import _changes as changes
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
-    CLUSTER_OVERRIDE_POLICIES,
-    CLUSTERS,
-    EVENTS,
-    NAMESPACES,
-    OVERRIDE_POLICIES,
-)
-from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, resource_path
-from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import COP_KIND, OP_KIND, FailureEvents
-
-# Events about cluster-scoped objects (Clusters) are recorded in `default`.
-CLUSTER_EVENTS = resource_path("", "v1", "events", namespace="default")
-
-
-def check(client, since):
-    policies = [dict(p, kind=OP_KIND) for p in client.list(OVERRIDE_POLICIES)]
-    policies += [dict(p, kind=COP_KIND) for p in client.list(CLUSTER_OVERRIDE_POLICIES)]
-    clusters = list(client.list(CLUSTERS))
-    namespaces = list(client.list(NAMESPACES))
-    cluster_events = client.list(CLUSTER_EVENTS, {"fieldSelector": "involvedObject.kind=Cluster"})
-    changes = (policy_changes(policies, since) + cluster_changes(clusters, since)
-               + namespace_changes([(c.get("metadata") or {}).get("name") for c in clusters], namespaces, since)
-               + event_changes(cluster_events, since))
-    correlations = []
-    if any(c["kind"] in (OP_KIND, COP_KIND) and not c["current"] for c in changes):
-        failures = FailureEvents(since)
-        for event in client.list(EVENTS, {"fieldSelector": "reason=ApplyOverridePolicyFailed"}):
-            failures.add(event)
-        correlations = correlate(changes, failures.summary())
-    return changes_finding(changes, since, correlations, {"list_requests": client.requests})
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339
 
 
 def main():
@@ -133,15 +97,12 @@ def main():
     argument_spec.update(request_timeout=request_timeout_option(), since={"type": "str"},
                          lookback_minutes={"type": "int", "default": 0})
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if module.params["lookback_minutes"] < 0:
-        module.fail_json(msg="lookback_minutes must be 0 or more, got %d" % module.params["lookback_minutes"])
-    since = None
     try:
-        since = window_start(module.params["since"], module.params["lookback_minutes"])
-    except AlertError as exc:
+        options = changes.options_from_params(module.params)
+    except InputError as exc:
         module.fail_json(msg=str(exc))
-    result = run_check(module, "recent_changes", lambda client: check(client, since))
-    module.exit_json(changed=False, finding=result, since=format_time(since),
+    result = run_check(module, changes.CHECK_ID, lambda client: changes.check(client, options))
+    module.exit_json(changed=False, finding=result, since=format_rfc3339(options["since"]),
                      changes=result.get("details", {}).get("changes", []))
 
 

@@ -11,25 +11,37 @@ import datetime
 
 import pytest
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, parse_time
 from ansible_collections.karmada.runbooks.plugins.module_utils._changes import (
+    assess,
     changes_finding,
+    check,
     cluster_changes,
     correlate,
     event_changes,
     last_write,
     namespace_changes,
     newest_first,
+    observe,
+    options_from_params,
     policy_changes,
     window_start,
 )
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    CLUSTER_OVERRIDE_POLICIES,
+    CLUSTERS,
+    EVENTS,
+    NAMESPACES,
+    OVERRIDE_POLICIES,
+)
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_datetime
 
-SINCE = parse_time("2026-11-25T14:00:00Z", "since")
+SINCE = parse_datetime("2026-11-25T14:00:00Z", "since")
 OLD = "2026-11-25T08:59:02Z"
 
 
 def at(text):
-    return parse_time(text, "t")
+    return parse_datetime(text, "t")
 
 
 def test_window_start_applies_the_lookback():
@@ -43,7 +55,7 @@ def test_window_start_defaults_to_a_day_before_now():
 
 
 def test_window_start_names_the_option_on_bad_input():
-    with pytest.raises(AlertError) as info:
+    with pytest.raises(InputError) as info:
         window_start("yesterday", 0)
     assert str(info.value).startswith("since must be an RFC 3339 time")
 
@@ -178,3 +190,86 @@ def test_finding_with_changes_warns_and_carries_the_weak_signal():
 def test_finding_without_changes_is_ok():
     result = changes_finding([], SINCE)
     assert result["status"] == "ok" and result["signals"] == [] and result["details"]["changes"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The check: options, observe -> assess
+
+
+def test_options_apply_the_lookback_and_refuse_a_negative_one():
+    assert options_from_params({"since": "2026-11-25T14:00:00Z", "lookback_minutes": 60}) == {
+        "since": at("2026-11-25T13:00:00Z")}
+    assert options_from_params({"since": None, "lookback_minutes": 0}, now=at("2026-11-25T14:00:00Z")) == {
+        "since": at("2026-11-24T14:00:00Z")}
+    with pytest.raises(InputError) as info:
+        options_from_params({"since": None, "lookback_minutes": -5})
+    assert str(info.value) == "lookback_minutes must be 0 or more, got -5"
+    with pytest.raises(InputError) as info:
+        options_from_params({"since": "yesterday", "lookback_minutes": 0})
+    assert str(info.value).startswith("since must be an RFC 3339 time")
+
+
+def _failure_event(policy, first, last="2026-11-25T14:59:09Z"):
+    return {"reason": "ApplyOverridePolicyFailed", "count": 3, "firstTimestamp": first, "lastTimestamp": last,
+            "message": "Apply override policy(%s) for cluster(member1) failed." % policy,
+            "involvedObject": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "default", "name": "nginx"}}
+
+
+def test_assess_nothing_changed_is_ok():
+    observation = {"policies": [_policy("untouched")], "clusters": [_cluster("member1")],
+                   "namespaces": [_namespace("karmada-es-member1")], "cluster_events": [], "failure_events": []}
+    result = assess(observation, {"since": SINCE})
+    assert result["status"] == "ok" and result["signals"] == [] and result["details"]["total"] == 0
+    assert "list_requests" not in result["details"]
+
+
+def test_assess_ties_a_policy_change_to_the_failures_that_followed():
+    observation = {"policies": [_policy("nginx-tuning", created="2026-11-25T14:10:00Z")],
+                   "clusters": [_cluster("member1"), _cluster("member2")], "namespaces": [_namespace("karmada-es-member1")],
+                   "cluster_events": [_cluster_event("RemoveExecutionSpaceSucceed", "2026-11-25T14:20:00Z")],
+                   "failure_events": [_failure_event("default/nginx-tuning", "2026-11-25T14:11:00Z")], "requests": 5}
+    result = assess(observation, {"since": SINCE})
+    assert result["status"] == "warn"
+    assert [(s["cause"], s["strength"], s["bindings"]) for s in result["signals"]] == [
+        ("override_policy_failure", 0.3, ["default/nginx-deployment"])]
+    assert [(c["kind"], c["name"]) for c in result["details"]["changes"]] == [
+        ("Namespace", "karmada-es-member2"), ("Cluster", "member2"), ("OverridePolicy", "nginx-tuning")]
+    assert result["details"]["list_requests"] == 5
+    # failures older than the window are about an earlier episode
+    observation["failure_events"] = [_failure_event("default/nginx-tuning", "2026-11-25T09:00:00Z",
+                                                    last="2026-11-25T09:30:00Z")]
+    assert assess(observation, {"since": SINCE})["signals"] == []
+
+
+class RecordingClient:
+    """Answers lists from a dict by path and counts requests, as KubeClient does."""
+
+    def __init__(self, lists):
+        self.lists = lists
+        self.calls = []
+
+    @property
+    def requests(self):
+        return len(self.calls)
+
+    def list(self, path, query=None):
+        self.calls.append((path, query))
+        return iter(self.lists.get(path, []))
+
+
+def test_observe_reads_failure_events_only_after_a_policy_change():
+    lists = {OVERRIDE_POLICIES: [_policy("untouched")], CLUSTERS: [_cluster("member1")],
+             EVENTS: [_failure_event("default/untouched", "2026-11-25T14:11:00Z")]}
+    client = RecordingClient(lists)
+    observation = observe(client, {"since": SINCE})
+    cluster_events = ("/api/v1/namespaces/default/events", {"fieldSelector": "involvedObject.kind=Cluster"})
+    assert client.calls == [(OVERRIDE_POLICIES, None), (CLUSTER_OVERRIDE_POLICIES, None), (CLUSTERS, None),
+                            (NAMESPACES, None), cluster_events]
+    assert observation["failure_events"] == [] and observation["requests"] == 5
+    assert [p["kind"] for p in observation["policies"]] == ["OverridePolicy"]
+    lists[OVERRIDE_POLICIES] = [_policy("nginx-tuning", created="2026-11-25T14:10:00Z")]
+    client = RecordingClient(lists)
+    observation = observe(client, {"since": SINCE})
+    assert client.calls[-1] == (EVENTS, {"fieldSelector": "reason=ApplyOverridePolicyFailed"})
+    assert observation["failure_events"] == lists[EVENTS] and observation["requests"] == 6
+    assert check(RecordingClient(lists), {"since": SINCE}) == assess(observation, {"since": SINCE})

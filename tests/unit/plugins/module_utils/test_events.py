@@ -16,12 +16,14 @@ import datetime
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._events import (
+    FailureEvents,
     FailureSummary,
     binding_of_event,
     event_time,
     failure_finding,
     field_selector,
     is_quota_event,
+    parse_failure_event,
     strength_for,
 )
 
@@ -247,3 +249,41 @@ def test_no_failures_is_ok():
 
 def test_one_field_selector_per_reason():
     assert field_selector("SyncWorkFailed") == "reason=SyncWorkFailed"
+
+
+# -- ApplyOverridePolicyFailed events, by policy
+
+
+def failed_event(message, count=3, last="2026-11-25T14:59:09Z", first="2026-11-25T14:14:02Z", name="nginx"):
+    return {"reason": "ApplyOverridePolicyFailed", "message": message, "count": count, "firstTimestamp": first,
+            "lastTimestamp": last, "type": "Warning",
+            "involvedObject": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "default", "name": name}}
+
+
+def test_parse_failure_event_from_the_emulator():
+    assert parse_failure_event(failed_event("Apply override policy(default/nginx-tuning) for cluster(member1) failed.")) \
+        == ("default/nginx-tuning", "member1")
+    assert parse_failure_event(failed_event("Apply cluster override policy(global) for cluster(member3) failed.")) \
+        == ("global", "member3")
+    assert parse_failure_event(failed_event("something else")) is None
+
+
+def _events(*events, since=None):
+    digest = FailureEvents(since)
+    for event in events:
+        digest.add(event)
+    return digest
+
+
+def test_failure_events_group_by_policy_and_skip_old_ones():
+    from ansible_collections.karmada.runbooks.plugins.module_utils._alert import parse_time
+    digest = _events(failed_event("Apply override policy(default/nginx-tuning) for cluster(member1) failed."),
+                     failed_event("Apply override policy(default/nginx-tuning) for cluster(member2) failed.", count=4),
+                     failed_event("Apply override policy(default/old) for cluster(member2) failed.",
+                                  last="2026-11-25T10:00:00Z"),
+                     since=parse_time("2026-11-25T14:00:00Z", "since"))
+    items = digest.summary()
+    assert [i["policy"] for i in items] == ["default/nginx-tuning"]
+    assert items[0]["clusters"] == ["member1", "member2"] and items[0]["count"] == 7
+    assert items[0]["bindings"] == ["default/nginx-deployment"]
+    assert digest.ignored_old == 1

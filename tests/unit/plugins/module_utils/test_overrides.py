@@ -1,7 +1,7 @@
 # Copyright (c) karmada.runbooks contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Override policies: the path walker, selector and cluster matching, application order, the dry-run
-of every overrider kind, event corroboration and the finding.
+"""The override_policies check: the analysis over bindings, template fetching with bounded requests,
+event corroboration, the finding, and observe -> assess.
 
 Policies and templates have the shapes the emulator's scenarios serve (override-policy-broken,
 mixed) and Karmada's API types (facts §4.4).
@@ -11,36 +11,30 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-import json
-
 import pytest
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import (
-    MATCH_ALL,
-    MATCH_LABELS,
-    MATCH_NAME,
-    MISMATCH,
-    Analysis,
-    FailureEvents,
-    PathError,
-    applicable_rules,
-    apply_step,
-    bound_templates,
-    cluster_matches,
-    dry_run,
-    fetch_templates,
-    label_selector_matches,
-    override_finding,
-    parse_failure_event,
-    plan_template_fetch,
-    policy_priority,
-    resolve,
-    selector_priority,
-    split_pointer,
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._events import FailureEvents
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    CLUSTER_OVERRIDE_POLICIES,
+    CLUSTER_RESOURCE_BINDINGS,
+    EVENTS,
+    OVERRIDE_POLICIES,
+    RESOURCE_BINDINGS,
 )
-
-WHAT = "Deployment default/nginx"
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CLUSTERS as CLUSTERS_PATH
+from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import (
+    Analysis,
+    assess,
+    bound_templates,
+    check,
+    fetch_templates,
+    observe,
+    options_from_params,
+    override_finding,
+    plan_template_fetch,
+)
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_datetime
 
 
 def deployment(name="nginx", namespace="default", containers=None, labels=None):
@@ -84,328 +78,6 @@ def binding(name="nginx", clusters=("member1", "member2", "member3"), namespace=
         meta["namespace"] = namespace
     return {"kind": "ResourceBinding", "metadata": meta,
             "spec": {"resource": resource, "clusters": [{"name": c} for c in clusters]}}
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON pointers
-
-
-@pytest.mark.parametrize("path, tokens", [
-    ("", []),
-    ("/spec/replicas", ["spec", "replicas"]),
-    ("/metadata/annotations/example.com~1owner", ["metadata", "annotations", "example.com/owner"]),
-    ("/a~0b", ["a~b"]),
-    # ~1 is decoded before ~0, so "~01" is the literal "~1", not "/"
-    ("/a~01", ["a~1"]),
-    ("/spec/containers/0", ["spec", "containers", "0"]),
-])
-def test_split_pointer(path, tokens):
-    assert split_pointer(path) == tokens
-
-
-def test_split_pointer_rejects_a_relative_path():
-    with pytest.raises(PathError) as info:
-        split_pointer("spec/replicas")
-    assert "must start with /" in info.value.text
-
-
-@pytest.mark.parametrize("path, found, value", [
-    ("/spec/replicas", True, 2),
-    ("/spec/template/spec/containers/0/name", True, "nginx"),
-    ("/spec/template/spec/containers/-1/name", True, "nginx"),
-    ("/spec/template/spec/containers/1/name", False, None),
-    ("/spec/template/spec/containers/-/name", False, None),
-    ("/spec/template/spec/containers/first", False, None),
-    ("/spec/replicas/x", False, None),
-    ("/metadata/labels/app", True, "nginx"),
-])
-def test_resolve(path, found, value):
-    assert resolve(deployment(), path) == (found, value)
-
-
-# ---------------------------------------------------------------------------------------------
-# One step at a time
-
-
-def test_replace_of_a_missing_path_names_the_template_and_the_missing_key():
-    with pytest.raises(PathError) as info:
-        apply_step(deployment(), "replace", "/spec/template/spec/containers/0/resources/limits/cpu", "2", WHAT)
-    assert info.value.text == ('path /spec/template/spec/containers/0/resources/limits/cpu does not exist in '
-                               'Deployment default/nginx: /spec/template/spec/containers/0 has no key "resources"')
-
-
-def test_replace_of_an_array_index_past_the_end():
-    with pytest.raises(PathError) as info:
-        apply_step(deployment(), "replace", "/spec/template/spec/containers/1/image", "envoy:1.30", WHAT)
-    assert "/spec/template/spec/containers has 1 item(s), there is no index 1" in info.value.text
-
-
-def test_replace_and_remove_of_existing_values_apply():
-    doc = apply_step(deployment(), "replace", "/spec/replicas", 3, WHAT)
-    assert doc["spec"]["replicas"] == 3
-    doc = apply_step(doc, "remove", "/spec/template/spec/containers/0", None, WHAT)
-    assert doc["spec"]["template"]["spec"]["containers"] == []
-
-
-def test_add_needs_the_parent():
-    with pytest.raises(PathError) as info:
-        apply_step(deployment(), "add", "/spec/template/spec/containers/0/resources/limits", {}, WHAT)
-    assert info.value.text.startswith("add needs the parent /spec/template/spec/containers/0/resources of path "
-                                      "/spec/template/spec/containers/0/resources/limits to exist in Deployment "
-                                      "default/nginx")
-
-
-def test_add_creates_the_last_key_only():
-    doc = apply_step(deployment(), "add", "/spec/template/spec/containers/0/resources", {"limits": {"cpu": "1"}}, WHAT)
-    assert resolve(doc, "/spec/template/spec/containers/0/resources/limits/cpu") == (True, "1")
-
-
-@pytest.mark.parametrize("index, ok", [("-", True), ("0", True), ("1", True), ("2", False), ("-1", True), ("-3", False)])
-def test_add_into_an_array(index, ok):
-    path = "/spec/template/spec/containers/%s" % index
-    sidecar = {"name": "envoy", "image": "envoy:1.30"}
-    if ok:
-        doc = apply_step(deployment(), "add", path, sidecar, WHAT)
-        assert len(doc["spec"]["template"]["spec"]["containers"]) == 2
-    else:
-        with pytest.raises(PathError):
-            apply_step(deployment(), "add", path, sidecar, WHAT)
-
-
-def test_add_with_dash_appends():
-    doc = apply_step(deployment(), "add", "/spec/template/spec/containers/-", {"name": "envoy"}, WHAT)
-    assert doc["spec"]["template"]["spec"]["containers"][-1] == {"name": "envoy"}
-
-
-def test_dash_only_works_with_add():
-    with pytest.raises(PathError) as info:
-        apply_step(deployment(), "replace", "/spec/template/spec/containers/-", {}, WHAT)
-    assert "only add can use" in info.value.text
-
-
-def test_remove_of_a_missing_key():
-    with pytest.raises(PathError) as info:
-        apply_step(deployment(), "remove", "/metadata/annotations", None, WHAT)
-    assert info.value.text == 'path /metadata/annotations does not exist in Deployment default/nginx: /metadata has no key "annotations"'
-
-
-def test_escaped_keys_are_added_and_found():
-    doc = apply_step(deployment(), "add", "/metadata/labels/example.com~1team", "sre", WHAT)
-    assert doc["metadata"]["labels"]["example.com/team"] == "sre"
-    assert resolve(doc, "/metadata/labels/example.com~1team") == (True, "sre")
-
-
-def test_walking_through_a_scalar():
-    with pytest.raises(PathError) as info:
-        apply_step(deployment(), "replace", "/spec/replicas/value", 1, WHAT)
-    assert "/spec/replicas is a number, not an object or array" in info.value.text
-
-
-def test_unknown_operator():
-    with pytest.raises(PathError) as info:
-        apply_step(deployment(), "move", "/spec/replicas", 1, WHAT)
-    assert "unknown operator" in info.value.text
-
-
-# ---------------------------------------------------------------------------------------------
-# Matching
-
-
-@pytest.mark.parametrize("selector, labels, expected", [
-    ({}, {"app": "nginx"}, True),
-    ({"matchLabels": {"app": "nginx"}}, {"app": "nginx", "tier": "web"}, True),
-    ({"matchLabels": {"app": "web"}}, {"app": "nginx"}, False),
-    ({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web", "db"]}]}, {"tier": "web"}, True),
-    ({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]}, {}, False),
-    ({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]}, {}, True),
-    ({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]}, {"tier": "web"}, False),
-    ({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, {"tier": ""}, True),
-    ({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, {"tier": "x"}, False),
-    ({"matchExpressions": [{"key": "tier", "operator": "Bogus"}]}, {"tier": "x"}, False),
-])
-def test_label_selector(selector, labels, expected):
-    assert label_selector_matches(selector, labels) is expected
-
-
-NGINX = {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "default", "name": "nginx",
-         "labels": {"app": "nginx"}}
-
-
-@pytest.mark.parametrize("selector, expected", [
-    ({"apiVersion": "apps/v1", "kind": "Deployment"}, MATCH_ALL),
-    ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "nginx"}, MATCH_NAME),
-    ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, MISMATCH),
-    ({"apiVersion": "apps/v1", "kind": "StatefulSet"}, MISMATCH),
-    ({"apiVersion": "extensions/v1beta1", "kind": "Deployment"}, MISMATCH),
-    ({"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop"}, MISMATCH),
-    ({"apiVersion": "apps/v1", "kind": "Deployment", "labelSelector": {"matchLabels": {"app": "nginx"}}}, MATCH_LABELS),
-    ({"apiVersion": "apps/v1", "kind": "Deployment", "labelSelector": {"matchLabels": {"app": "web"}}}, MISMATCH),
-    # a name wins over a label selector that would not match
-    ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "nginx", "labelSelector": {"matchLabels": {"app": "x"}}},
-     MATCH_NAME),
-])
-def test_selector_priority(selector, expected):
-    assert selector_priority(selector, NGINX) == expected
-
-
-def test_unknown_labels_are_assumed_to_match_while_planning():
-    selector = {"apiVersion": "apps/v1", "kind": "Deployment", "labelSelector": {"matchLabels": {"app": "web"}}}
-    assert selector_priority(selector, dict(NGINX, labels=None)) == MATCH_LABELS
-
-
-def test_override_policy_only_applies_in_its_namespace_and_empty_selectors_match_all():
-    assert policy_priority(policy("p", selectors=[]), NGINX) == MATCH_ALL
-    assert policy_priority(policy("p", selectors=[], namespace="shop"), NGINX) == MISMATCH
-    assert policy_priority(policy("p", selectors=[], namespace=None, kind="ClusterOverridePolicy"), NGINX) == MATCH_ALL
-
-
-@pytest.mark.parametrize("affinity, expected", [
-    ({}, True),
-    ({"clusterNames": ["member1", "member2"]}, True),
-    ({"clusterNames": ["member2"]}, False),
-    ({"clusterNames": ["member1"], "exclude": ["member1"]}, False),
-    ({"exclude": ["member2"]}, True),
-    ({"labelSelector": {"matchLabels": {"env": "prod"}}}, True),
-    ({"labelSelector": {"matchLabels": {"env": "dev"}}}, False),
-    ({"labelSelector": {"matchLabels": {"env": "prod"}}, "clusterNames": ["member2"]}, False),
-    ({"fieldSelector": {"matchExpressions": [{"key": "provider", "operator": "In", "values": ["aws"]}]}}, True),
-    ({"fieldSelector": {"matchExpressions": [{"key": "region", "operator": "NotIn", "values": ["eu-west-1"]}]}}, False),
-    ({"fieldSelector": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["eu-west-1b"]}]}}, True),
-    ({"fieldSelector": {"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}}, False),
-])
-def test_cluster_affinity(affinity, expected):
-    member1 = cluster("member1", {"env": "prod"}, provider="aws", region="eu-west-1", zones=["eu-west-1a", "eu-west-1b"])
-    assert cluster_matches(affinity, member1) is expected
-
-
-def test_application_order_cluster_policies_first_then_by_priority_then_name():
-    policies = [
-        policy("z-by-name", rules=[plaintext("/spec/replicas")]),
-        policy("a-by-name", rules=[plaintext("/spec/replicas")]),
-        policy("all", rules=[plaintext("/spec/replicas")], selectors=[]),
-        policy("labels", rules=[plaintext("/spec/replicas")],
-               selectors=[{"apiVersion": "apps/v1", "kind": "Deployment", "labelSelector": {"matchLabels": {"app": "nginx"}}}]),
-        policy("global", rules=[plaintext("/spec/replicas"), plaintext("/spec/paused", clusters=["member9"])],
-               selectors=[], namespace=None, kind="ClusterOverridePolicy"),
-        policy("elsewhere", rules=[plaintext("/spec/replicas")], namespace="shop"),
-    ]
-    chain = applicable_rules(policies, NGINX, cluster("member1"))
-    assert [(p["metadata"]["name"], rule) for p, rule, _o in chain] == [
-        ("global", 0), ("all", 0), ("labels", 0), ("a-by-name", 0), ("z-by-name", 0)]
-
-
-def test_deprecated_single_rule_form_has_no_rule_index():
-    legacy = policy("legacy", legacy={"targetCluster": {"clusterNames": ["member1"]},
-                                      "overriders": {"plaintext": [{"path": "/spec/replicas", "operator": "replace",
-                                                                    "value": 1}]}})
-    assert [(rule) for _p, rule, _o in applicable_rules([legacy], NGINX, cluster("member1"))] == [None]
-    assert applicable_rules([legacy], NGINX, cluster("member2")) == []
-
-
-# ---------------------------------------------------------------------------------------------
-# Dry-run of every overrider kind
-
-
-def run(overriders, template=None, policies_rule=0):
-    target = policy("p", rules=[{"overriders": overriders}])
-    return [problem for _p, _r, problem in dry_run(template or deployment(), [(target, policies_rule, overriders)], WHAT)]
-
-
-def test_plaintext_steps_see_what_earlier_steps_added():
-    problems = run({"plaintext": [
-        {"path": "/spec/template/spec/containers/0/resources", "operator": "add", "value": {}},
-        {"path": "/spec/template/spec/containers/0/resources/limits", "operator": "add", "value": {"cpu": "1"}},
-        {"path": "/spec/template/spec/containers/0/resources/limits/cpu", "operator": "replace", "value": "2"},
-    ]})
-    assert problems == []
-
-
-def test_every_broken_plaintext_step_is_reported_with_its_index():
-    problems = run({"plaintext": [
-        {"path": "/spec/replicas", "operator": "replace", "value": 3},
-        {"path": "/spec/template/spec/containers/1/image", "operator": "replace", "value": "envoy:1.30"},
-        {"path": "/spec/strategy/rollingUpdate", "operator": "remove"},
-    ]})
-    assert [(p["index"], p["operation"], p["path"]) for p in problems] == [
-        (1, "replace", "/spec/template/spec/containers/1/image"), (2, "remove", "/spec/strategy/rollingUpdate")]
-
-
-def test_the_template_is_never_modified():
-    template = deployment()
-    before = copy.deepcopy(template)
-    run({"plaintext": [{"path": "/spec/replicas", "operator": "replace", "value": 9}]}, template)
-    assert template == before
-
-
-@pytest.mark.parametrize("item, error", [
-    ({"predicate": {"path": "spec/template/spec/containers/0/image"}, "component": "Registry", "operator": "replace",
-      "value": "mirror.example"}, "must start with /"),
-    ({"predicate": {"path": "/spec/template/spec/containers/3/image"}, "component": "Tag", "operator": "replace",
-      "value": "2.0"}, "image path /spec/template/spec/containers/3/image does not exist in Deployment default/nginx"),
-    ({"predicate": {"path": "/spec/replicas"}, "component": "Tag", "operator": "replace", "value": "2.0"},
-     "is a number, not an image"),
-    ({"component": "Flavour", "operator": "replace", "value": "x"}, "unsupported image component 'Flavour'"),
-])
-def test_image_overrider_problems(item, error):
-    problems = run({"imageOverrider": [item]})
-    assert len(problems) == 1 and error in problems[0]["error"]
-    assert problems[0]["overrider"] == "imageOverrider"
-
-
-def test_image_overrider_without_predicate_checks_every_container_image():
-    template = deployment(containers=[{"name": "nginx", "image": "registry.example/nginx:1.0"},
-                                      {"name": "bad", "image": "Registry.Example/UPPER CASE"}])
-    problems = run({"imageOverrider": [{"component": "Registry", "operator": "replace", "value": "mirror.example"}]},
-                   template)
-    assert [p["path"] for p in problems] == ["/spec/template/spec/containers/1/image"]
-    assert run({"imageOverrider": [{"component": "Tag", "operator": "replace", "value": "2"}]}) == []
-
-
-def test_command_and_args_overriders_only_touch_named_containers():
-    assert run({"commandOverrider": [{"containerName": "nginx", "operator": "add", "value": ["-g", "daemon off;"]}],
-                "plaintext": [{"path": "/spec/template/spec/containers/0/command/1", "operator": "replace",
-                               "value": "daemon on;"}]}) == []
-    assert run({"argsOverrider": [{"containerName": "missing", "operator": "add", "value": ["--v=4"]}],
-                "plaintext": [{"path": "/spec/template/spec/containers/0/args", "operator": "remove"}]})[0]["path"] \
-        == "/spec/template/spec/containers/0/args"
-
-
-def test_labels_overrider_creates_what_plaintext_later_replaces():
-    template = deployment(labels={})
-    del template["metadata"]["labels"]
-    problems = run({"labelsOverrider": [{"operator": "add", "value": {"team": "sre"}}],
-                    "plaintext": [{"path": "/metadata/labels/team", "operator": "replace", "value": "ops"}]}, template)
-    assert problems == []
-
-
-def _configmap(data):
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app", "namespace": "default"}, "data": data}
-
-
-def test_field_overrider_checks_sub_paths_inside_embedded_json_and_yaml():
-    template = _configmap({"config.json": json.dumps({"server": {"port": 80}}), "config.yaml": "server:\n  port: 80\n"})
-    assert run({"fieldOverrider": [{"fieldPath": "/data/config.json",
-                                    "json": [{"subPath": "/server/port", "operator": "replace", "value": 8080}]},
-                                   {"fieldPath": "/data/config.yaml",
-                                    "yaml": [{"subPath": "/server/host", "operator": "add", "value": "0.0.0.0"}]}]},
-               template) == []
-    problems = run({"fieldOverrider": [{"fieldPath": "/data/config.json",
-                                        "json": [{"subPath": "/db/port", "operator": "replace", "value": 5432}]}]},
-                   template)
-    assert problems[0]["sub_path"] == "/db/port"
-    assert problems[0]["path"] == "/data/config.json"
-    assert "the JSON held at /data/config.json of Deployment default/nginx" in problems[0]["error"]
-
-
-@pytest.mark.parametrize("data, field_path, error", [
-    ({"config.json": "{}"}, "/data/other.json", "field path /data/other.json does not exist"),
-    ({"config.json": "{not json"}, "/data/config.json", "is not valid JSON"),
-    ({"config.json": "{}"}, "/data", "is an object; fieldOverrider needs a string holding JSON"),
-])
-def test_field_overrider_problems(data, field_path, error):
-    problems = run({"fieldOverrider": [{"fieldPath": field_path,
-                                        "json": [{"subPath": "/x", "operator": "add", "value": 1}]}]}, _configmap(data))
-    assert len(problems) == 1 and error in problems[0]["error"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,33 +137,11 @@ def failed_event(message, count=3, last="2026-11-25T14:59:09Z", first="2026-11-2
             "involvedObject": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "default", "name": name}}
 
 
-def test_parse_failure_event_from_the_emulator():
-    assert parse_failure_event(failed_event("Apply override policy(default/nginx-tuning) for cluster(member1) failed.")) \
-        == ("default/nginx-tuning", "member1")
-    assert parse_failure_event(failed_event("Apply cluster override policy(global) for cluster(member3) failed.")) \
-        == ("global", "member3")
-    assert parse_failure_event(failed_event("something else")) is None
-
-
 def _events(*events, since=None):
     digest = FailureEvents(since)
     for event in events:
         digest.add(event)
     return digest
-
-
-def test_failure_events_group_by_policy_and_skip_old_ones():
-    from ansible_collections.karmada.runbooks.plugins.module_utils._alert import parse_time
-    digest = _events(failed_event("Apply override policy(default/nginx-tuning) for cluster(member1) failed."),
-                     failed_event("Apply override policy(default/nginx-tuning) for cluster(member2) failed.", count=4),
-                     failed_event("Apply override policy(default/old) for cluster(member2) failed.",
-                                  last="2026-11-25T10:00:00Z"),
-                     since=parse_time("2026-11-25T14:00:00Z", "since"))
-    items = digest.summary()
-    assert [i["policy"] for i in items] == ["default/nginx-tuning"]
-    assert items[0]["clusters"] == ["member1", "member2"] and items[0]["count"] == 7
-    assert items[0]["bindings"] == ["default/nginx-deployment"]
-    assert digest.ignored_old == 1
 
 
 def test_finding_fails_with_a_strong_signal_when_a_dry_check_fails():
@@ -580,3 +230,109 @@ def test_fetch_templates_of_an_unknown_kind_are_missing():
     client = FakeClient({})
     templates = fetch_templates(client, [{"apiVersion": "apps/v1", "kind": "Rollout", "namespace": "x", "name": "r"}])
     assert templates == {("apps/v1", "Rollout", "x", "r"): None}
+
+
+# ---------------------------------------------------------------------------------------------
+# The check: options, observe -> assess
+
+
+def test_options_read_since_and_name_it_when_unreadable():
+    assert options_from_params({"since": None}) == {"since": None}
+    assert options_from_params({"since": "2026-11-25T15:00:00+01:00"})["since"] == parse_datetime("2026-11-25T14:00:00Z", "t")
+    with pytest.raises(InputError) as info:
+        options_from_params({"since": "yesterday"})
+    assert str(info.value).startswith("since must be an RFC 3339 time")
+
+
+def test_assess_without_policies_is_ok():
+    result = assess({"policies": []}, {"since": None})
+    assert result["id"] == "override_policies"
+    assert result["status"] == "ok" and result["summary"] == "No override policies." and result["signals"] == []
+    assert result["details"]["policies"] == [] and result["details"]["bindings_checked"] == 0
+
+
+def test_assess_names_policy_rule_and_path_of_a_missing_json_patch_path():
+    observation = {"policies": [NGINX_TUNING], "bindings": [binding("nginx")], "clusters": CLUSTERS,
+                   "templates": {("apps/v1", "Deployment", "default", "nginx"): deployment("nginx")}}
+    result = assess(observation, {"since": None})
+    assert result["status"] == "fail"
+    [failure] = result["signals"]
+    assert (failure["cause"], failure["strength"]) == ("override_policy_failure", 0.9)
+    assert failure["bindings"] == ["default/nginx-deployment"] and failure["clusters"] == ["member1", "member2"]
+    assert "OverridePolicy default/nginx-tuning spec.overrideRules[0].overriders.plaintext[0]: replace " \
+           "/spec/template/spec/containers/0/resources/limits/cpu: path " in failure["evidence"][0]["text"]
+    [entry] = result["details"]["broken"]
+    assert (entry["policy"], entry["rule"], entry["path"]) == (
+        "default/nginx-tuning", 0, "/spec/template/spec/containers/0/resources/limits/cpu")
+    assert "requests" not in result["details"]
+
+
+def test_assess_policies_that_apply_cleanly_are_ok():
+    observation = {"policies": [WEB_REPLICAS], "bindings": [binding("web")], "clusters": CLUSTERS,
+                   "templates": {("apps/v1", "Deployment", "default", "web"): deployment("web")}, "requests": 7}
+    result = assess(observation, {"since": None})
+    assert result["status"] == "ok" and result["signals"] == []
+    assert result["summary"] == "All 1 override policies apply cleanly to the 1 bound templates they select."
+    assert result["details"]["requests"] == 7
+
+
+def test_assess_counts_a_template_that_is_gone_and_leaves_old_events_out():
+    observation = {"policies": [WEB_REPLICAS], "bindings": [binding("web")], "clusters": CLUSTERS, "templates": {},
+                   "events": [failed_event("Apply override policy(default/web-replicas) for cluster(member3) failed.",
+                                           name="web", last="2026-11-25T10:00:00Z")]}
+    result = assess(observation, {"since": parse_datetime("2026-11-25T14:00:00Z", "since")})
+    assert result["status"] == "ok" and result["details"]["events"] == []
+    assert result["details"]["templates_missing"] == ["Deployment default/web"]
+    # without since, the same event shows a failure the dry-run cannot see
+    assert assess(observation, {"since": None})["status"] == "warn"
+
+
+class RecordingClient:
+    """Answers lists and GETs from dicts by path and counts requests, as KubeClient does."""
+
+    def __init__(self, lists, objects=None):
+        self.lists = lists
+        self.objects = objects or {}
+        self.calls = []
+
+    @property
+    def requests(self):
+        return len(self.calls)
+
+    def find(self, path, query=None):
+        self.calls.append(("GET", path, query))
+        if path == "/apis/apps/v1":
+            return {"resources": [{"name": "deployments", "kind": "Deployment"}]}
+        return self.objects.get(path)
+
+    def list(self, path, query=None):
+        self.calls.append(("LIST", path, query))
+        # Items of a list carry no kind, as the API server serves them.
+        return iter([{k: v for k, v in item.items() if k != "kind"} for item in self.lists.get(path, [])])
+
+
+def test_observe_without_policies_reads_the_two_policy_lists_only():
+    client = RecordingClient({RESOURCE_BINDINGS: [binding("nginx")]})
+    observation = observe(client, {"since": None})
+    assert [c[1] for c in client.calls] == [OVERRIDE_POLICIES, CLUSTER_OVERRIDE_POLICIES]
+    assert observation == {"policies": [], "bindings": [], "templates": {}, "clusters": [], "events": [], "requests": 2}
+
+
+def test_observe_reads_bindings_selected_templates_clusters_and_failure_events():
+    event = failed_event("Apply override policy(default/nginx-tuning) for cluster(member1) failed.")
+    client = RecordingClient({OVERRIDE_POLICIES: [NGINX_TUNING], RESOURCE_BINDINGS: [binding("nginx"), binding("web")],
+                              CLUSTERS_PATH: CLUSTERS, EVENTS: [event]},
+                             {"/apis/apps/v1/namespaces/default/deployments/nginx": deployment("nginx")})
+    observation = observe(client, {"since": None})
+    assert client.calls == [
+        ("LIST", OVERRIDE_POLICIES, None), ("LIST", CLUSTER_OVERRIDE_POLICIES, None),
+        ("LIST", RESOURCE_BINDINGS, None), ("LIST", CLUSTER_RESOURCE_BINDINGS, None),
+        ("GET", "/apis/apps/v1", None), ("GET", "/apis/apps/v1/namespaces/default/deployments/nginx", None),
+        ("LIST", CLUSTERS_PATH, None), ("LIST", EVENTS, {"fieldSelector": "reason=ApplyOverridePolicyFailed"})]
+    assert [p["kind"] for p in observation["policies"]] == ["OverridePolicy"]
+    assert [b["kind"] for b in observation["bindings"]] == ["ResourceBinding", "ResourceBinding"]
+    assert list(observation["templates"]) == [("apps/v1", "Deployment", "default", "nginx")]
+    assert observation["events"] == [event] and observation["requests"] == 8
+    result = check(RecordingClient(client.lists, client.objects), {"since": None})
+    assert result == assess(observation, {"since": None})
+    assert result["status"] == "fail" and result["details"]["requests"] == 8
