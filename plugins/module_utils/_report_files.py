@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) karmada.runbooks contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The report as files: render each format, write them all or none.
+"""The report as files: which formats there are, their text (:func:`render`) and writing them.
 
-:func:`write_files` is the only function of the report with side effects: it writes every format
-to a temporary file in the report directory and renames them into place only once all of them
-are written, so a failed run leaves the previous report untouched and never a partial file.
+This is the only part of the report that touches the file system. :func:`write_files` writes
+every format to a temporary file in the report directory and renames them into place only once
+all of them are written, so a failed run leaves the previous report untouched and never a partial
+file.
 """
 
 from __future__ import absolute_import, division, print_function

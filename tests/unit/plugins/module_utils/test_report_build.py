@@ -17,7 +17,7 @@ import pytest
 from ansible_collections.karmada.runbooks.plugins.module_utils import _report_build, _report_files
 from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import RUNBOOK_URL
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import SCHEMA_VERSION
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import SCHEMA_VERSION, SchemaError
 from ansible_collections.karmada.runbooks.plugins.module_utils._version import COLLECTION_VERSION
 from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import ALERT, NOW, T0, findings, report
 
@@ -92,3 +92,17 @@ def test_collection_version_matches_galaxy_yml():
     with open(os.path.join(root, "galaxy.yml"), encoding="utf-8") as handle:
         version = re.search(r"^version:\s*(\S+)", handle.read(), re.MULTILINE).group(1).strip("\"'")
     assert COLLECTION_VERSION == version
+
+
+def test_report_from_inputs_validates_then_assembles_with_the_real_verdict():
+    now = datetime.datetime(2025, 11, 25, 3, 0, tzinfo=datetime.UTC)
+    built = _report_build.report_from_inputs(findings(), now, alert={"labels": {"alertname": "X"}, "startsAt": "2025-11-25T02:10:00Z"},
+                                             started_at="2025-11-25T02:59:00Z", targets={"prometheus_url": "http://u:p@prom:9090"})
+    assert built["generated_at"] == NOW and built["duration_seconds"] == 60
+    assert built["window"] == {"start": "2025-11-25T02:10:00Z", "end": NOW, "source": "alert"}
+    assert built["verdict"]["causes"][0]["id"] == "execution_namespace_missing"
+    assert built["targets"]["prometheus_url"] == "http://prom:9090"
+    broken = findings()
+    broken[0]["summary"] = ""
+    with pytest.raises(SchemaError, match="findings\\[0\\] \\(check execution_namespaces\\): field 'summary'"):
+        _report_build.report_from_inputs(broken, now, started_at="soon")  # the findings are checked first

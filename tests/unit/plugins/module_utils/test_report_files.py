@@ -66,3 +66,9 @@ def test_written_files_follow_the_umask(tmp_path):
     finally:
         os.umask(previous)
     assert os.stat(paths["md"]).st_mode & 0o777 == 0o640
+
+
+def test_requested_formats_keep_the_order_given_once_each_and_need_one():
+    assert _report_files.requested_formats(["md", "json", "md"]) == ["md", "json"]
+    with pytest.raises(ValueError, match="formats must name at least one of json, md, html"):
+        _report_files.requested_formats([])
