@@ -188,19 +188,15 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import format_time, normalize_alert
-from ansible_collections.karmada.runbooks.plugins.module_utils._render import (
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_build import report_from_inputs
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_console import console_summary
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_files import (
     FORMATS,
     ReportWriteError,
-    build_report,
-    console_summary,
-    elapsed_seconds,
     render,
-    report_window,
-    validate_findings,
+    requested_formats,
     write_files,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._verdict import decide
 
 
 def argument_spec():
@@ -223,17 +219,10 @@ def argument_spec():
 
 def produce(params, now):
     """(report, paths, summary); ValueError for invalid input, ReportWriteError when report_dir fails."""
-    formats = list(dict.fromkeys(params["formats"]))
-    if not formats:
-        raise ValueError(f"formats must name at least one of {', '.join(FORMATS)}")
-    validate_findings(params["findings"])
-    alert = normalize_alert(params["alert"], "alert")
-    generated_at = format_time(now)
-    window = report_window(params["window_start"], params["window_end"], params["window_source"], alert, generated_at)
-    duration = elapsed_seconds(params["started_at"], now) if params["started_at"] not in (None, "") else None
-    report = build_report(params["findings"], decide(params["findings"], now=now), alert=alert, window=window,
-                          targets=params["targets"], links=params["links"], generated_at=generated_at,
-                          duration_seconds=duration)
+    formats = requested_formats(params["formats"])
+    report = report_from_inputs(params["findings"], now, alert=params["alert"], window_start=params["window_start"],
+                                window_end=params["window_end"], window_source=params["window_source"],
+                                started_at=params["started_at"], targets=params["targets"], links=params["links"])
     paths = write_files(params["report_dir"], render(report, formats))
     return report, paths, console_summary(report, paths)
 

@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) karmada.runbooks contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The console summary: what the end of the play (an AWX job log) shows of the report.
+
+One screen at most: the verdict, the top causes with the runbook's fix, a line per check and the
+paths of the files written, shortened to fit rather than cut off.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import textwrap
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import (
+    cause_views,
+    limited,
+    no_cause_advice,
+    runbook_row_text,
+    slo_view,
+    window_text,
+)
+
+# The console summary must fit one screen of an AWX job log.
+CONSOLE_MAX_LINES = 29
+CONSOLE_WIDTH = 120
+CONSOLE_CAUSES = 3
+
+
+def _console_causes(causes, budget):
+    """Cause lines within ``budget`` lines: the top causes in full, shortened when the budget is tight."""
+    shown = causes[:CONSOLE_CAUSES]
+    more = len(causes) - len(shown)
+    budget -= 1 if more else 0
+    lines = []
+    for index, view in enumerate(shown):
+        title = f"  {view['rank']}. [{view['confidence_text']}] {view['title']} ({view['id']})"
+        where = []
+        if view["clusters"]:
+            where.append(f"clusters {limited(view['clusters'], 4)}")
+        if view["bindings"]:
+            where.append(f"bindings {limited(view['bindings'], 3)}")
+        fix = f"fix ({runbook_row_text(view['runbook_row'])}): {view['action']}"
+        full, short = (textwrap.wrap(fix, CONSOLE_WIDTH, initial_indent="     ", subsequent_indent="       ",
+                                     max_lines=count, placeholder=" ...") for count in (2, 1))
+        # Keep a line for each cause still to come; the fix matters more than where the cause bites.
+        room = budget - len(lines) - (len(shown) - index - 1)
+        for block in ([title] + (["     affects " + "; ".join(where)] if where else []) + full, [title] + short, [title]):
+            if len(block) <= room or len(block) == 1:
+                lines.extend(block)
+                break
+    if more:
+        lines.append(f"  (+{more} more in the report)")
+    return lines
+
+
+def _console_line(line):
+    """One line of at most CONSOLE_WIDTH characters; unlike one_line, the alignment spaces stay."""
+    flat = re.sub(r"[^\S ]+", " ", line).rstrip()
+    return flat if len(flat) <= CONSOLE_WIDTH else flat[:CONSOLE_WIDTH - 3].rstrip() + "..."
+
+
+def console_summary(report, paths=None):
+    """A short multi-line summary for the end of the play: verdict, causes and fixes, checks, files."""
+    verdict = report.get("verdict") or {}
+    alert = report.get("alert")
+    head = [f"Karmada binding-to-Work sync diagnosis: {str(verdict.get('status') or 'unknown').upper()}",
+            verdict.get("summary") or ""]
+    if alert:
+        head.append(f"Alert: {alert.get('alertname') or '?'}, {alert.get('status') or 'firing'} since {alert.get('startsAt') or '?'}")
+    else:
+        head.append("Alert: none given")
+    head.append(f"Window: {window_text(report.get('window'))}")
+    slo = slo_view(report)
+    head.append(f"SLO: {slo['note'] or slo['brief']}")
+
+    checks = report.get("checks") or []
+    check_lines = [f"  {str(check.get('status')).upper():<7} {check.get('runbook_step')} {check.get('id')}: "
+                   f"{check.get('summary')}" for check in checks]
+    files = [path for path in (paths or {}).values() if path]
+    file_lines = [f"Report: {files[0]}"] + [f"        {path}" for path in files[1:]] if files else []
+    # Leave room for the top cause and its fix; when there is not, passing checks share one line.
+    if len(head) + 1 + len(check_lines) + len(file_lines) + 4 > CONSOLE_MAX_LINES:
+        passed = [check.get("id") for check in checks if check.get("status") == "ok"]
+        check_lines = ([f"  OK      {', '.join(passed)}"] if passed else []) + [
+            line for line, check in zip(check_lines, checks) if check.get("status") != "ok"]
+
+    causes = cause_views(verdict)
+    budget = CONSOLE_MAX_LINES - len(head) - 1 - len(check_lines) - len(file_lines) - 1
+    if causes:
+        cause_lines = ["Probable causes, most likely first:"] + _console_causes(causes, budget)
+    else:
+        cause_lines = ["No probable cause found. " + no_cause_advice(verdict)]
+    lines = head + cause_lines + ["Checks:"] + check_lines + file_lines
+    return "\n".join(_console_line(line) for line in lines[:CONSOLE_MAX_LINES])
