@@ -22,7 +22,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX
 
 FORMATS = ("text", "json", "raw")
 
