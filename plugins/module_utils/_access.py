@@ -12,17 +12,22 @@ Standard installs (hack/deploy-karmada.sh, karmadactl init, Helm, the operator) 
 controller-manager a client certificate in ``system:masters``, which RBAC never denies; RBAC errors
 come from hardened installs with their own identity. When the identity is unknown, the denied
 user in the logs is the best guess.
+
+The check is ``options_from_params(params)`` (the identity to review, resolved from the options and
+the log denials), ``observe(client, options)`` (pick the namespaces, create the reviews) and
+``assess(observation, options)`` (the ``rbac`` finding, pure).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._kube import resource_path
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX, NAMESPACES, SUBJECT_ACCESS_REVIEWS, cluster_of
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
 
-SUBJECT_ACCESS_REVIEWS = resource_path("authorization.k8s.io", "v1", "subjectaccessreviews")
+CHECK_ID = "rbac"
 WORK_GROUP = "work.karmada.io"
 WORK_RESOURCE = "works"
 DEFAULT_VERBS = ("create", "update", "get", "list", "watch")
@@ -38,7 +43,7 @@ LOG_ONLY_STRENGTH = 0.6
 NO_DENIALS = {"lines": 0, "samples": [], "users": [], "namespaces": [], "scanned": None}
 
 
-class AccessInputError(ValueError):
+class AccessInputError(InputError):
     """Input that cannot be used; the message names the option and what was wrong."""
 
 
@@ -144,7 +149,7 @@ def _ordered_verbs(verbs):
 
 
 def _clusters(namespaces):
-    return [n[len(EXECUTION_SPACE_PREFIX):] for n in namespaces if n and n.startswith(EXECUTION_SPACE_PREFIX)]
+    return [c for c in (cluster_of(n) for n in namespaces) if c]
 
 
 def access_finding(identity, reviews, denials, namespaces=()):
@@ -157,14 +162,14 @@ def access_finding(identity, reviews, denials, namespaces=()):
         if lines:
             reason = ("%d forbidden/unauthorized/rbac line(s) in the controller-manager logs, but no denied user "
                       "could be read from them" % lines)
-            return finding("rbac", "warn", "Controller identity unknown; %s." % reason, details=details,
+            return finding(CHECK_ID, "warn", "Controller identity unknown; %s." % reason, details=details,
                            evidence_items=log_items,
                            signals=[signal("rbac_denied", LOG_ONLY_STRENGTH, reason,
                                            clusters=_clusters(denials["namespaces"]), evidence_items=log_items)])
         if denials["scanned"] is False:
-            return finding("rbac", "unknown", "Controller identity unknown and its logs could not be read.",
+            return finding(CHECK_ID, "unknown", "Controller identity unknown and its logs could not be read.",
                            details=details, error="no controller identity configured and no log to learn it from")
-        return finding("rbac", "ok", "Controller identity unknown and no RBAC denials in its logs; standard "
+        return finding(CHECK_ID, "ok", "Controller identity unknown and no RBAC denials in its logs; standard "
                        "installs authenticate the controller-manager with a system:masters certificate, which "
                        "RBAC never denies. Set the identity to review it.", details=details)
     denied = [r for r in reviews if not r["allowed"]]
@@ -185,14 +190,98 @@ def access_finding(identity, reviews, denials, namespaces=()):
         if lines:
             reason += "; the logs show %d denial line(s)" % lines
         items = (review_items + log_items)[:MAX_EVIDENCE]
-        return finding("rbac", "fail", reason + ".", details=details, evidence_items=items,
+        return finding(CHECK_ID, "fail", reason + ".", details=details, evidence_items=items,
                        signals=[signal("rbac_denied", strength, reason, clusters=clusters, evidence_items=items)])
     if lines:
         reason = ("%d forbidden/unauthorized/rbac line(s) in the controller-manager logs, though %s may now do "
                   "all %d reviewed requests on works" % (lines, who, len(reviews)))
-        return finding("rbac", "warn", reason + ".", details=details, evidence_items=log_items,
+        return finding(CHECK_ID, "warn", reason + ".", details=details, evidence_items=log_items,
                        signals=[signal("rbac_denied", LOG_ONLY_STRENGTH, reason, clusters=clusters,
                                        evidence_items=log_items)])
-    return finding("rbac", "ok", "%s may %s works in the %d namespace(s) reviewed and at cluster scope; no RBAC "
+    return finding(CHECK_ID, "ok", "%s may %s works in the %d namespace(s) reviewed and at cluster scope; no RBAC "
                    "denials in the logs." % (who, "/".join(_ordered_verbs(r["verb"] for r in reviews)),
                                              len(namespaces)), details=details)
+
+
+# -- the rbac check --------------------------------------------------------------------------------
+
+def options_from_params(params):
+    """Validated options, with the identity to review resolved; AccessInputError names the offending option."""
+    sample_size = params.get("sample_size", DEFAULT_SAMPLE_SIZE)
+    if sample_size < 0:
+        raise AccessInputError("sample_size must be 0 or more, got %d" % sample_size)
+    verbs = params.get("verbs", DEFAULT_VERBS)
+    if not verbs or not all(v and v.strip() for v in verbs):
+        raise AccessInputError("verbs must be a non-empty list of verbs such as create, got %r" % (verbs,))
+    namespaces = params.get("namespaces")
+    if namespaces is not None and not all(n and n.strip() for n in namespaces):
+        raise AccessInputError("namespaces must not contain empty names, got %r" % (namespaces,))
+    denials = normalize_denials(params.get("log_denials"))
+    return {"identity": resolve_identity(params.get("user"), params.get("groups"), denials), "denials": denials,
+            "namespaces": None if namespaces is None else list(namespaces), "sample_size": sample_size,
+            "verbs": list(verbs)}
+
+
+def first_execution_namespaces(client, size):
+    """The first ``size`` karmada-es-* namespaces; stops reading pages once it has them."""
+    found = []
+    if size <= 0:
+        return found
+    for namespace in client.list(NAMESPACES):
+        name = namespace.get("metadata", {}).get("name", "")
+        if name.startswith(EXECUTION_SPACE_PREFIX):
+            found.append(name)
+            if len(found) >= size:
+                break
+    return found
+
+
+def observe(client, options):
+    """The namespaces reviewed and one review result per verb in each and at cluster scope.
+
+    No request at all while the identity is unknown: a review of nobody would answer nothing.
+    An unlistable namespace list is a ``note``, not a failure: reviews still work at cluster scope and in
+    the namespaces the logs name. A review that cannot be created stops the check (CheckUnavailable).
+    """
+    if options["identity"]["source"] == "unknown":
+        return {"namespaces": [], "reviews": [], "requests": client.requests, "note": None}
+    note = None
+    namespaces = options["namespaces"]
+    if namespaces is None:
+        try:
+            existing = first_execution_namespaces(client, options["sample_size"])
+        except Exception as exc:  # pylint: disable=broad-except
+            existing, note = [], "could not list namespaces: %s" % map_exception(exc).reason
+        namespaces = sample_namespaces(existing, options["sample_size"], options["denials"]["namespaces"])
+    reviews = []
+    for namespace in namespaces + [None]:
+        for verb in options["verbs"]:
+            try:
+                response = client.create(SUBJECT_ACCESS_REVIEWS, review_body(options["identity"], verb, namespace))
+            except Exception as exc:  # pylint: disable=broad-except
+                raise CheckUnavailable("cannot review access (create subjectaccessreviews.authorization.k8s.io): "
+                                       "%s" % map_exception(exc).reason) from exc
+            reviews.append(review_result(verb, namespace, response))
+    return {"namespaces": namespaces, "reviews": reviews, "requests": client.requests, "note": note}
+
+
+def assess(observation, options):
+    """The ``rbac`` finding from what ``observe`` returned (pure)."""
+    identity, denials = options["identity"], options["denials"]
+    if identity["source"] == "unknown":
+        return access_finding(identity, [], denials)
+    result = access_finding(identity, observation["reviews"], denials, observation["namespaces"])
+    result["details"]["requests"] = observation["requests"]
+    if observation.get("note"):
+        result["details"]["note"] = observation["note"]
+    return result
+
+
+def check(client, options):
+    return assess(observe(client, options), options)
+
+
+def allowed(result):
+    """The module's ``allowed``: whether every review allowed the request; None when no review was made."""
+    reviews = result.get("details", {}).get("reviews") or []
+    return all(r["allowed"] for r in reviews) if reviews else None

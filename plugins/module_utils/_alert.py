@@ -17,10 +17,6 @@ import datetime
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, parse_duration, utcnow
 
-# MERGE-SHIM: removed once the modules being refactored elsewhere import from _timeutil.
-AlertError = InputError
-format_time = format_rfc3339
-parse_time = parse_datetime
 ALERT_NAME = "KarmadaBindingSyncWorkAvailabilityBurnRateHigh"
 
 

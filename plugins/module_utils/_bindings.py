@@ -9,53 +9,31 @@ failed, long after the failure events stopped (the controller backs off for up t
 retry). Works are found by the name Karmada gives them (``names.GenerateWorkName``) in the
 execution namespace of each target cluster, or by the binding's permanent-id label, from one list
 of all Works, so the number of requests does not depend on how many clusters there are.
+
+``observe(client)`` makes those (at most three) lists; ``assess(observation)`` builds the
+``binding_status`` finding from them (pure).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    CLUSTER_RESOURCE_BINDINGS,
+    CRB_KIND,
+    EXECUTION_SPACE_PREFIX,
+    PERMANENT_ID_LABELS,
+    RB_KIND,
+    RESOURCE_BINDINGS,
+    WORKS,
+    execution_space,
+    work_name,
+)
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding
 
-RB_KIND = "ResourceBinding"
-CRB_KIND = "ClusterResourceBinding"
-RB_PERMANENT_ID = "resourcebinding.karmada.io/permanent-id"
-CRB_PERMANENT_ID = "clusterresourcebinding.karmada.io/permanent-id"
-
-# Karmada's rand.SafeEncodeString alphabet: no vowels and no look-alike characters, so generated
-# names never spell words. GenerateWorkName encodes the decimal FNV-1a hash with it.
-_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-_FNV32_OFFSET = 0x811C9DC5
-_FNV32_PRIME = 0x01000193
-
+CHECK_ID = "binding_status"
 MAX_LISTED = 100
-
-
-def fnv32a(text):
-    """32-bit FNV-1a of the UTF-8 bytes of ``text``."""
-    value = _FNV32_OFFSET
-    for byte in bytearray(text.encode("utf-8")):
-        value ^= byte
-        value = (value * _FNV32_PRIME) & 0xFFFFFFFF
-    return value
-
-
-def safe_encode(text):
-    """Map every byte of ``text`` onto Karmada's safe alphabet (byte modulo its length)."""
-    return "".join(_SAFE_ALPHABET[byte % len(_SAFE_ALPHABET)] for byte in bytearray(text.encode("utf-8")))
-
-
-def work_name(kind, name, namespace=None):
-    """The name Karmada gives the Work of a resource template in every execution namespace.
-
-    ``<lower(name)>-<safe(decimal(fnv32a(key)))>`` with key ``lower(<ns>-<name>-<kind>)`` or, for
-    cluster-scoped templates, ``lower(<name>-<kind>)``; ``:`` in the name (RBAC objects) becomes
-    ``.`` first, because Work names must be DNS subdomains.
-    """
-    name = name.replace(":", ".")
-    key = ("%s-%s-%s" % (namespace, name, kind) if namespace else "%s-%s" % (name, kind)).lower()
-    return "%s-%s" % (name.lower(), safe_encode(str(fnv32a(key))))
+MAX_EVIDENCE = 20
 
 
 def binding_ref(binding):
@@ -91,7 +69,7 @@ def is_fully_applied(binding):
 
 def permanent_id(binding):
     labels = (binding.get("metadata") or {}).get("labels") or {}
-    return labels.get(RB_PERMANENT_ID) or labels.get(CRB_PERMANENT_ID)
+    return labels.get(PERMANENT_ID_LABELS[RB_KIND]) or labels.get(PERMANENT_ID_LABELS[CRB_KIND])
 
 
 class WorkIndex:
@@ -116,7 +94,7 @@ class WorkIndex:
         self.count += 1
         self.names.add((namespace, meta.get("name")))
         labels = meta.get("labels") or {}
-        for key in (RB_PERMANENT_ID, CRB_PERMANENT_ID):
+        for key in PERMANENT_ID_LABELS.values():
             if labels.get(key):
                 self.ids.add((namespace, labels[key]))
 
@@ -142,7 +120,7 @@ def describe_binding(binding, works):
     clusters = target_clusters(binding)
     name = expected_work_name(binding)
     binding_id = permanent_id(binding)
-    without = [c for c in clusters if not works.has(EXECUTION_SPACE_PREFIX + c, name, binding_id)]
+    without = [c for c in clusters if not works.has(execution_space(c), name, binding_id)]
     not_applied = [s.get("clusterName") for s in (binding.get("status") or {}).get("aggregatedStatus") or []
                    if s.get("clusterName") and not s.get("applied")]
     applied = condition(binding, "FullyApplied") or {}
@@ -174,7 +152,7 @@ def _evidence_text(item):
         item["kind"], name, item["reason"], item["message"], item["since"] or "?")
     if item["clusters_without_work"]:
         text += "; no Work %s in %s" % (item["work_name"], ", ".join(
-            EXECUTION_SPACE_PREFIX + c for c in item["clusters_without_work"][:5]))
+            execution_space(c) for c in item["clusters_without_work"][:5]))
     return text
 
 
@@ -196,5 +174,33 @@ def binding_finding(summary, extra_details=None):
         text = "All %d scheduled bindings are fully applied." % summary["scheduled"]
     details = dict(summary)
     details.update(extra_details or {})
-    return finding("binding_status", status, text, details=details,
-                   evidence_items=[evidence("object", _evidence_text(i), time=i["since"]) for i in unsettled[:20]])
+    return finding(CHECK_ID, status, text, details=details,
+                   evidence_items=[evidence("object", _evidence_text(i), time=i["since"]) for i in unsettled[:MAX_EVIDENCE]])
+
+
+# -- the binding_status check ----------------------------------------------------------------------
+
+def observe(client):
+    """Every binding (``kind`` set), a WorkIndex (only read when some binding is not fully applied) and
+    how many list requests that took."""
+    bindings = [dict(b, kind=RB_KIND) for b in client.list(RESOURCE_BINDINGS)]
+    bindings += [dict(b, kind=CRB_KIND) for b in client.list(CLUSTER_RESOURCE_BINDINGS)]
+    # Works only explain bindings that are not fully applied; the list is streamed into an index of
+    # names, so large manifests are never held.
+    works = WorkIndex(client.list(WORKS)) if unsettled_bindings(bindings) else WorkIndex()
+    return {"bindings": bindings, "works": works, "list_requests": client.requests}
+
+
+def assess(observation):
+    """The ``binding_status`` finding from what ``observe`` returned (pure)."""
+    return binding_finding(summarize(observation["bindings"], observation["works"]),
+                           {"list_requests": observation["list_requests"]})
+
+
+def check(client):
+    return assess(observe(client))
+
+
+def not_fully_applied(result):
+    """The module's ``not_fully_applied`` return value from its finding."""
+    return result.get("details", {}).get("not_fully_applied", [])

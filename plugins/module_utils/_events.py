@@ -10,6 +10,10 @@ ones), so most failures are *not* in ``karmada-system``. FederatedResourceQuota 
 ``SyncWorkFailed`` reason; those events are counted apart and never taken for binding failures.
 
 Everything here is bounded: counts for every event, but only the newest few failures and samples.
+
+The check is ``options_from_params(params)``, ``observe(client, options)`` (one field-selected list per
+reason, every event fed to a ``FailureSummary`` as the pages arrive) and ``assess(observation,
+options)`` (``failure_finding``, pure).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,17 +22,27 @@ __metaclass__ = type
 
 import heapq
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import AlertError, format_time, parse_time
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE, classify
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    BINDING_CONTROLLERS,
+    BINDING_KINDS,
+    CONTROLLER_MANAGER_NAMESPACE,
+    EVENTS,
+    FAILURE_REASONS,
+    OVERRIDE_MANAGER,
+    QUOTA_KIND,
+    events_in,
+)
 from ansible_collections.karmada.runbooks.plugins.module_utils._klog import clusters_of
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime
 
-FAILURE_REASONS = ("SyncWorkFailed", "ApplyOverridePolicyFailed", "CleanupWorkFailed")
-BINDING_KINDS = ("ResourceBinding", "ClusterResourceBinding")
-QUOTA_KIND = "FederatedResourceQuota"
-# The recorders that emit the three reasons for bindings (karmada pkg/events). Any other component
-# using one of these reasons (the FederatedResourceQuota sync controller) is not about bindings.
-BINDING_COMPONENTS = ("binding-controller", "cluster-resource-binding-controller", "override-manager")
+CHECK_ID = "sync_failure_events"
+SCOPES = ("all", "namespace")
+# The recorders that emit the three reasons for bindings. Any other component using one of these
+# reasons (the FederatedResourceQuota sync controller) is not about bindings.
+BINDING_COMPONENTS = BINDING_CONTROLLERS + (OVERRIDE_MANAGER,)
 
 MAX_FAILURES = 50
 MAX_SAMPLES = 3
@@ -49,8 +63,8 @@ def _parsed_time(values):
     for value in values:
         if value:
             try:
-                return parse_time(value, "event time")
-            except AlertError:
+                return parse_datetime(value, "event time")
+            except InputError:
                 continue
     return None
 
@@ -219,6 +233,50 @@ class FailureSummary:
                 "last_failure": failures[0] if failures else None}
 
 
+# -- the sync_failure_events check ------------------------------------------------------------------
+
+def options_from_params(params):
+    """Validated options; InputError (the collection's InputError) names the offending option."""
+    scope = params.get("scope") or "all"
+    if scope not in SCOPES:
+        raise InputError("scope must be one of %s, got %r" % (", ".join(SCOPES), scope))
+    namespace = params.get("namespace", CONTROLLER_MANAGER_NAMESPACE)
+    if not namespace:
+        raise InputError("namespace must not be empty (it is the namespace to look in when scope=namespace)")
+    max_failures = params.get("max_failures", MAX_FAILURES)
+    if max_failures < 1:
+        raise InputError("max_failures must be at least 1, got %d" % max_failures)
+    since = parse_datetime(params["since"], "since") if params.get("since") else None
+    return {"scope": scope, "namespace": namespace, "since": since, "max_failures": max_failures}
+
+
+def observe(client, options):
+    """The FailureSummary's details of every failure event in scope, and how many list requests that took.
+
+    The events stream into the summary page by page (a busy Karmada holds many thousands).
+    """
+    path = EVENTS if options["scope"] == "all" else events_in(options["namespace"])
+    summary = FailureSummary(since=options["since"], max_failures=options["max_failures"])
+    for reason in FAILURE_REASONS:
+        for event in client.list(path, {"fieldSelector": field_selector(reason)}):
+            summary.add(event)
+    return {"summary": summary.details(options["scope"], options["namespace"]), "list_requests": client.requests}
+
+
+def assess(observation, options):  # pylint: disable=unused-argument
+    """The ``sync_failure_events`` finding from what ``observe`` returned (pure); ``options`` for symmetry."""
+    return failure_finding(dict(observation["summary"], list_requests=observation["list_requests"]))
+
+
+def check(client, options):
+    return assess(observe(client, options), options)
+
+
+def module_result(result):
+    """The module's ``total`` and ``causes`` return values from its finding."""
+    return {"total": result.get("details", {}).get("total", 0), "causes": [s["cause"] for s in result.get("signals", [])]}
+
+
 def _positive_int(value):
     try:
         return max(1, int(value))
@@ -227,7 +285,7 @@ def _positive_int(value):
 
 
 def _format(moment):
-    return format_time(moment) if moment is not None else None
+    return format_rfc3339(moment) if moment is not None else None
 
 
 def _sort_key(moment):
@@ -354,8 +412,8 @@ class FailureEvents:
             item = dict(entry)
             for key in ("clusters", "templates", "bindings"):
                 item[key] = sorted(entry[key])
-            item["first"] = format_time(entry["first"]) if entry["first"] else None
-            item["last"] = format_time(entry["last"]) if entry["last"] else None
+            item["first"] = format_rfc3339(entry["first"]) if entry["first"] else None
+            item["last"] = format_rfc3339(entry["last"]) if entry["last"] else None
             items.append(item)
         items.sort(key=lambda i: (i["last"] or "", i["policy"]), reverse=True)
         return items

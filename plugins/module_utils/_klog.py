@@ -20,14 +20,13 @@ __metaclass__ = type
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC
 
 FORMATS = ("text", "json", "raw")
 
-UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _KUBECTL_PREFIX = re.compile(r"\[pod/[^\]\s]+\] ")
@@ -273,6 +272,3 @@ def clusters_of(parsed):
             found.update(_EXECUTION_SPACE.findall(text))
     return sorted(found)
 
-
-def to_rfc3339(moment):  # MERGE-SHIM: callers move to _timeutil.format_rfc3339
-    return format_rfc3339(moment, fraction=True)

@@ -9,35 +9,51 @@ keeps only counts and a few samples, so memory stays flat however long the log i
 
 - error lines the step-3 grep keeps are classified by cause (the klog ``err=`` when there is one);
 - lines the step-5 grep keeps are counted apart, with the users the API server said it denied.
+
+The check is ``observe(client, options)``: find the pods with the first selector that matches and
+stream every container's log through a ``LogScan`` as it arrives (a log can be a million lines, so
+the lines are never gathered first); and ``assess(observation, options)``: everything that decides
+status, summary and signals, from the scan's details alone (pure).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import re
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE, RBAC_LOG_WORDS, classify, is_rbac_related
-from ansible_collections.karmada.runbooks.plugins.module_utils._klog import (
-    binding_of,
-    clusters_of,
-    error_text,
-    is_binding_related,
-    is_error,
-    parse_line,
-    to_rfc3339,
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    CONTROLLER_MANAGER_LABELS,
+    CONTROLLER_MANAGER_NAMESPACE,
+    execution_space,
+    pod_log,
+    pods_in,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
+from ansible_collections.karmada.runbooks.plugins.module_utils._klog import binding_of, clusters_of, error_text, is_binding_related, is_error, parse_line
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import map_exception
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal, unknown
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime
 
 # is_rbac_related's pattern, case-sensitive, for lines already lower-cased: the same words, found
 # about four times faster than with re.IGNORECASE (the scan's hot spot on a million lines).
 _RBAC_GATE = re.compile(RBAC_LOG_WORDS.pattern)
 
+CHECK_ID = "controller_logs"
 MAX_SAMPLES = 3
+# Without since or tail_lines, the last hour: long enough to span several of the binding
+# controller's retries (its backoff reaches ~17 minutes).
+DEFAULT_WINDOW_SECONDS = 3600
+# The rbac result when no log was read (an unknown finding): the access review then knows not to
+# take the absence of denials for evidence.
+NOTHING_READ = {"lines": 0, "samples": [], "users": [], "namespaces": [], "scanned": False}
 MAX_LISTED = 100
 MAX_LINE = 1000
 MAX_EVIDENCE = 20
+# An error line names its cause in the controller's own words, but a line is not always tied to one
+# binding the way a failure event is (those start at 0.7), so a little weaker.
 SIGNAL_STRENGTH = 0.6
 
 
@@ -62,7 +78,7 @@ class _Samples:
             sample = self.items[text] = {"text": _clip(text), "count": 0}
         sample["count"] += 1
         # Logs are read in time order per container, so the last line seen is the latest one.
-        sample.update(pod=pod, container=container, time=to_rfc3339(parsed["time"]), line=_clip(parsed["raw"]))
+        sample.update(pod=pod, container=container, time=format_rfc3339(parsed["time"], fraction=True), line=_clip(parsed["raw"]))
 
     def as_list(self):
         return sorted(self.items.values(), key=lambda s: (s["time"] or "", s["count"]), reverse=True)
@@ -183,7 +199,7 @@ class LogScan:
             if cause == "rbac_denied" and details.get("user"):
                 self.rbac_users[details["user"]] = self.rbac_users.get(details["user"], 0) + 1
         if len(self.rbac_namespaces) < MAX_LISTED:
-            self.rbac_namespaces.update(EXECUTION_SPACE_PREFIX + c for c in clusters_of(parsed))
+            self.rbac_namespaces.update(execution_space(c) for c in clusters_of(parsed))
 
     def add_pod(self, name, containers, lines, error=None):
         entry = {"name": name, "containers": list(containers), "lines": lines}
@@ -215,8 +231,8 @@ class LogScan:
                 "lines_scanned": self.lines, "lines_matched": self.matched, "errors": self.errors,
                 "by_cause": by_cause, "unclassified": self.unclassified,
                 "unclassified_samples": self.unclassified_samples.as_list(), "rbac_lines": self.rbac_lines,
-                "rbac": self.rbac(), "first_line_time": to_rfc3339(self.first),
-                "last_line_time": to_rfc3339(self.last)}
+                "rbac": self.rbac(), "first_line_time": format_rfc3339(self.first, fraction=True),
+                "last_line_time": format_rfc3339(self.last, fraction=True)}
 
 
 def log_finding(details, where):
@@ -256,3 +272,110 @@ def log_finding(details, where):
 def _log_evidence(sample):
     return evidence("log", sample["line"], count=sample["count"], time=sample["time"],
                     ref="%s/%s" % (sample["pod"], sample["container"]))
+
+
+# -- the controller_logs check ---------------------------------------------------------------------
+
+def options_from_params(params, now=None):
+    """Validated options from the module's params; InputError names the offending option.
+
+    ``now`` (aware datetime) dates klog text headers, which have no year.
+    """
+    namespace = params.get("namespace", CONTROLLER_MANAGER_NAMESPACE) or ""
+    if not namespace:
+        raise InputError("namespace must not be empty (it is the controller-manager's namespace)")
+    selectors = params.get("label_selectors", CONTROLLER_MANAGER_LABELS)
+    if not selectors or not all(s and s.strip() for s in selectors):
+        raise InputError("label_selectors must be a non-empty list of non-empty label selectors, got %r" % (selectors,))
+    tail_lines = params.get("tail_lines")
+    if tail_lines is not None and tail_lines < 0:
+        raise InputError("tail_lines must be 0 or more, got %d" % tail_lines)
+    max_samples = params.get("max_samples", MAX_SAMPLES)
+    if max_samples < 1:
+        raise InputError("max_samples must be at least 1, got %d" % max_samples)
+    since = parse_datetime(params["since"], "since") if params.get("since") else None
+    return {"namespace": namespace, "label_selectors": list(selectors), "container": params.get("container") or None,
+            "since": since, "tail_lines": tail_lines, "max_samples": max_samples,
+            "now": now or datetime.datetime.now(datetime.timezone.utc)}
+
+
+def log_query(container, since, tail_lines):
+    """The pods/log query of one container (``kubectl logs --since-time/--tail``, else the last hour)."""
+    query = {"container": container}
+    if since is not None:
+        query["sinceTime"] = format_rfc3339(since)
+    if tail_lines is not None:
+        query["tailLines"] = tail_lines
+    if since is None and tail_lines is None:
+        query["sinceSeconds"] = DEFAULT_WINDOW_SECONDS
+    return query
+
+
+def find_pods(client, namespace, selectors):
+    """(selector, pods by name) for the first selector that matches any pod; (None, []) if none does."""
+    for selector in selectors:
+        pods = list(client.list(pods_in(namespace), {"labelSelector": selector}))
+        if pods:
+            return selector, sorted(pods, key=lambda p: p["metadata"]["name"])
+    return None, []
+
+
+def observe(client, options):
+    """Stream the log of every container of every matching pod through a LogScan.
+
+    Returns the pod count, the selector that matched, the scan's details and the read errors
+    ("container: reason", one per container that could not be read; the others are still scanned).
+    """
+    selector, pods = find_pods(client, options["namespace"], options["label_selectors"])
+    scan = LogScan(now=options["now"], max_samples=options["max_samples"])
+    read_errors = []
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
+        if options["container"]:
+            containers = [c for c in containers if c == options["container"]]
+        before, errors = scan.lines, []
+        for container in containers:
+            query = log_query(container, options["since"], options["tail_lines"])
+            try:
+                scan.scan(client.stream_lines(pod_log(options["namespace"], name), query), name, container)
+            except Exception as exc:  # pylint: disable=broad-except
+                errors.append("%s: %s" % (container, map_exception(exc).reason))
+        scan.add_pod(name, containers, scan.lines - before, "; ".join(errors) or None)
+        read_errors.extend(errors)
+    return {"selector": selector, "pod_count": len(pods), "scan": scan.details(), "read_errors": read_errors,
+            "requests": client.requests}
+
+
+def _window(options):
+    since, tail_lines = options["since"], options["tail_lines"]
+    return {"since": format_rfc3339(since) if since else None, "tail_lines": tail_lines,
+            "since_seconds": None if since or tail_lines is not None else DEFAULT_WINDOW_SECONDS}
+
+
+def assess(observation, options):
+    """The ``controller_logs`` finding from what ``observe`` returned (pure).
+
+    Nothing to read (no matching pod, no such container, every read failed) is ``unknown``: the
+    logs were not seen, which says nothing about the sync.
+    """
+    scan = observation["scan"]
+    if not observation["pod_count"]:
+        return unknown(CHECK_ID, "no pod in namespace %s matches %s; set the controller-manager namespace and labels of "
+                       "this install" % (options["namespace"], " or ".join(options["label_selectors"])))
+    if options["container"] and not any(p["containers"] for p in scan["pods"]):
+        return unknown(CHECK_ID, "no pod matching %s has a container named %s" % (observation["selector"], options["container"]))
+    if observation["read_errors"] and not scan["lines_scanned"]:
+        return unknown(CHECK_ID, "could not read any controller-manager log: %s" % observation["read_errors"][0])
+    details = dict(scan, namespace=options["namespace"], selector=observation["selector"],
+                   requests=observation["requests"], window=_window(options))
+    return log_finding(details, "%d pod(s) matching %s" % (observation["pod_count"], observation["selector"]))
+
+
+def check(client, options):
+    return assess(observe(client, options), options)
+
+
+def rbac_result(result):
+    """The module's ``rbac`` return value from its finding; NOTHING_READ when no log was read."""
+    return result.get("details", {}).get("rbac") or dict(NOTHING_READ)

@@ -37,7 +37,7 @@ import math
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE, mitigation
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import WORKQUEUE_DEPTH, WORKQUEUE_RETRY_RATIO
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import execution_space
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, signal
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, utcnow
 
@@ -397,7 +397,7 @@ def describe(cause):
     text = _lower_first(cause["title"])
     clusters = cause.get("clusters") or []
     if clusters and cause["id"].startswith("execution_namespace_"):
-        text += f" ({_names([EXECUTION_SPACE_PREFIX + c for c in clusters])})"
+        text += f" ({_names([execution_space(c) for c in clusters])})"
     elif clusters:
         text += f" ({_names(clusters)})"
     if cause.get("bindings"):

@@ -95,65 +95,9 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._access import (
-    SUBJECT_ACCESS_REVIEWS,
-    AccessInputError,
-    access_finding,
-    normalize_denials,
-    resolve_identity,
-    review_body,
-    review_result,
-    sample_namespaces,
-)
+from ansible_collections.karmada.runbooks.plugins.module_utils import _access as access
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import NAMESPACES
-from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, auth_argument_spec, map_exception
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import EXECUTION_SPACE_PREFIX
-
-
-def first_execution_namespaces(client, size):
-    """The first ``size`` karmada-es-* namespaces; stops reading pages once it has them."""
-    found = []
-    if size <= 0:
-        return found
-    for namespace in client.list(NAMESPACES):
-        name = namespace.get("metadata", {}).get("name", "")
-        if name.startswith(EXECUTION_SPACE_PREFIX):
-            found.append(name)
-            if len(found) >= size:
-                break
-    return found
-
-
-def make_check(params, identity, denials):
-    def check(client):
-        note = None
-        if identity["source"] == "unknown":
-            return access_finding(identity, [], denials)
-        if params["namespaces"] is not None:
-            namespaces = list(params["namespaces"])
-        else:
-            try:
-                existing = first_execution_namespaces(client, params["sample_size"])
-            except Exception as exc:  # pylint: disable=broad-except
-                # Reviews still work at cluster scope and in the namespaces the logs name.
-                existing, note = [], "could not list namespaces: %s" % map_exception(exc).reason
-            namespaces = sample_namespaces(existing, params["sample_size"], denials["namespaces"])
-        reviews = []
-        for namespace in namespaces + [None]:
-            for verb in params["verbs"]:
-                try:
-                    response = client.create(SUBJECT_ACCESS_REVIEWS, review_body(identity, verb, namespace))
-                except Exception as exc:  # pylint: disable=broad-except
-                    raise CheckUnavailable("cannot review access (create subjectaccessreviews.authorization.k8s.io): "
-                                           "%s" % map_exception(exc).reason) from exc
-                reviews.append(review_result(verb, namespace, response))
-        result = access_finding(identity, reviews, denials, namespaces)
-        result["details"]["requests"] = client.requests
-        if note:
-            result["details"]["note"] = note
-        return result
-    return check
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
 def main():
@@ -163,27 +107,17 @@ def main():
         groups={"type": "list", "elements": "str"},
         log_denials={"type": "dict"},
         namespaces={"type": "list", "elements": "str"},
-        sample_size={"type": "int", "default": 3},
-        verbs={"type": "list", "elements": "str", "default": ["create", "update", "get", "list", "watch"]},
+        sample_size={"type": "int", "default": access.DEFAULT_SAMPLE_SIZE},
+        verbs={"type": "list", "elements": "str", "default": list(access.DEFAULT_VERBS)},
         request_timeout=request_timeout_option(),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    if params["sample_size"] < 0:
-        module.fail_json(msg="sample_size must be 0 or more, got %d" % params["sample_size"])
-    if not params["verbs"] or not all(v and v.strip() for v in params["verbs"]):
-        module.fail_json(msg="verbs must be a non-empty list of verbs such as create, got %r" % (params["verbs"],))
-    if params["namespaces"] is not None and not all(n and n.strip() for n in params["namespaces"]):
-        module.fail_json(msg="namespaces must not contain empty names, got %r" % (params["namespaces"],))
     try:
-        denials = normalize_denials(params["log_denials"])
-    except AccessInputError as exc:
+        options = access.options_from_params(module.params)
+    except access.AccessInputError as exc:
         module.fail_json(msg=str(exc))
-    identity = resolve_identity(params["user"], params["groups"], denials)
-    result = run_check(module, "rbac", make_check(params, identity, denials))
-    reviews = result.get("details", {}).get("reviews") or []
-    module.exit_json(changed=False, finding=result,
-                     allowed=all(r["allowed"] for r in reviews) if reviews else None)
+    result = run_check(module, access.CHECK_ID, lambda client: access.check(client, options))
+    module.exit_json(changed=False, finding=result, allowed=access.allowed(result))
 
 
 if __name__ == "__main__":

@@ -70,32 +70,17 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._bindings import CRB_KIND, RB_KIND, WorkIndex, binding_finding, summarize, unsettled_bindings
+from ansible_collections.karmada.runbooks.plugins.module_utils import _bindings as bindings
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
-    CLUSTER_RESOURCE_BINDINGS,
-    RESOURCE_BINDINGS,
-    WORKS,
-)
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
-
-
-def check(client):
-    bindings = [dict(b, kind=RB_KIND) for b in client.list(RESOURCE_BINDINGS)]
-    bindings += [dict(b, kind=CRB_KIND) for b in client.list(CLUSTER_RESOURCE_BINDINGS)]
-    # Works are only needed to explain bindings that are not fully applied; the list is streamed
-    # into an index of names, so large manifests are never held.
-    works = WorkIndex(client.list(WORKS)) if unsettled_bindings(bindings) else WorkIndex()
-    return binding_finding(summarize(bindings, works), {"list_requests": client.requests})
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    result = run_check(module, "binding_status", check)
-    module.exit_json(changed=False, finding=result,
-                     not_fully_applied=result.get("details", {}).get("not_fully_applied", []))
+    result = run_check(module, bindings.CHECK_ID, bindings.check)
+    module.exit_json(changed=False, finding=result, not_fully_applied=bindings.not_fully_applied(result))
 
 
 if __name__ == "__main__":

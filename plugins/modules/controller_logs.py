@@ -113,109 +113,33 @@ finding:
   type: dict
 """
 
-import datetime
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check, time_option
-from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, auth_argument_spec, map_exception, resource_path
-from ansible_collections.karmada.runbooks.plugins.module_utils._logscan import LogScan, log_finding
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339 as format_time  # MERGE-SHIM
-
-DEFAULT_WINDOW_SECONDS = 3600
-NOTHING_READ = {"lines": 0, "samples": [], "users": [], "namespaces": [], "scanned": False}
-DEFAULT_SELECTORS = ["app=karmada-controller-manager", "app.kubernetes.io/name=karmada-controller-manager"]
-
-
-def find_pods(client, namespace, selectors):
-    """(selector, pods) for the first selector that matches any pod; (None, []) if none does."""
-    path = resource_path("", "v1", "pods", namespace=namespace)
-    for selector in selectors:
-        pods = list(client.list(path, {"labelSelector": selector}))
-        if pods:
-            return selector, sorted(pods, key=lambda p: p["metadata"]["name"])
-    return None, []
-
-
-def log_query(container, since, tail_lines):
-    query = {"container": container}
-    if since is not None:
-        query["sinceTime"] = format_time(since)
-    if tail_lines is not None:
-        query["tailLines"] = tail_lines
-    if since is None and tail_lines is None:
-        query["sinceSeconds"] = DEFAULT_WINDOW_SECONDS
-    return query
-
-
-def make_check(params, since, now):
-    namespace = params["namespace"]
-    selectors = params["label_selectors"]
-
-    def check(client):
-        selector, pods = find_pods(client, namespace, selectors)
-        if not pods:
-            raise CheckUnavailable("no pod in namespace %s matches %s; set the controller-manager namespace and "
-                                   "labels of this install" % (namespace, " or ".join(selectors)))
-        scan = LogScan(now=now, max_samples=params["max_samples"])
-        failures = []
-        for pod in pods:
-            name = pod["metadata"]["name"]
-            containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
-            if params["container"]:
-                containers = [c for c in containers if c == params["container"]]
-            before, errors = scan.lines, []
-            for container in containers:
-                path = resource_path("", "v1", "pods", namespace=namespace, name=name, subresource="log")
-                try:
-                    scan.scan(client.stream_lines(path, log_query(container, since, params["tail_lines"])),
-                              name, container)
-                except Exception as exc:  # pylint: disable=broad-except
-                    errors.append("%s: %s" % (container, map_exception(exc).reason))
-            scan.add_pod(name, containers, scan.lines - before, "; ".join(errors) or None)
-            failures.extend(errors)
-        if params["container"] and not any(p["containers"] for p in scan.pods):
-            raise CheckUnavailable("no pod matching %s has a container named %s" % (selector, params["container"]))
-        if failures and not scan.lines:
-            raise CheckUnavailable("could not read any controller-manager log: %s" % failures[0])
-        details = scan.details()
-        details.update(namespace=namespace, selector=selector, requests=client.requests,
-                       window={"since": format_time(since) if since else None, "tail_lines": params["tail_lines"],
-                               "since_seconds": None if since or params["tail_lines"] is not None
-                               else DEFAULT_WINDOW_SECONDS})
-        where = "%d pod(s) matching %s" % (len(pods), selector)
-        return log_finding(details, where)
-    return check
+from ansible_collections.karmada.runbooks.plugins.module_utils import _logscan as logscan
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CONTROLLER_MANAGER_LABELS, CONTROLLER_MANAGER_NAMESPACE
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(
-        namespace={"type": "str", "default": "karmada-system"},
-        label_selectors={"type": "list", "elements": "str", "default": list(DEFAULT_SELECTORS)},
+        namespace={"type": "str", "default": CONTROLLER_MANAGER_NAMESPACE},
+        label_selectors={"type": "list", "elements": "str", "default": list(CONTROLLER_MANAGER_LABELS)},
         container={"type": "str"},
         since={"type": "str"},
         tail_lines={"type": "int"},
-        max_samples={"type": "int", "default": 3},
+        max_samples={"type": "int", "default": logscan.MAX_SAMPLES},
         request_timeout=request_timeout_option(),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    if not params["namespace"]:
-        module.fail_json(msg="namespace must not be empty (it is the controller-manager's namespace)")
-    if not params["label_selectors"] or not all(s and s.strip() for s in params["label_selectors"]):
-        module.fail_json(msg="label_selectors must be a non-empty list of non-empty label selectors, got %r"
-                         % (params["label_selectors"],))
-    if params["tail_lines"] is not None and params["tail_lines"] < 0:
-        module.fail_json(msg="tail_lines must be 0 or more, got %d" % params["tail_lines"])
-    if params["max_samples"] < 1:
-        module.fail_json(msg="max_samples must be at least 1, got %d" % params["max_samples"])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    since = time_option(module, "since")
-    result = run_check(module, "controller_logs", make_check(params, since, now))
-    # An unknown finding has no details: the rbac role then learns that no log was read.
-    rbac = result.get("details", {}).get("rbac") or dict(NOTHING_READ)
-    module.exit_json(changed=False, finding=result, rbac=rbac)
+    try:
+        options = logscan.options_from_params(module.params)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    result = run_check(module, logscan.CHECK_ID, lambda client: logscan.check(client, options))
+    module.exit_json(changed=False, finding=result, rbac=logscan.rbac_result(result))
 
 
 if __name__ == "__main__":

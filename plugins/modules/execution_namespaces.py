@@ -62,58 +62,16 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.karmada.runbooks.plugins.module_utils import _namespaces as namespaces
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
-    CLUSTERS,
-    EXECUTION_SPACE_PREFIX,
-    NAMESPACES,
-    execution_space,
-)
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import compare_namespaces
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
-
-
-def check(client):
-    clusters = [c["metadata"]["name"] for c in client.list(CLUSTERS)]
-    namespaces = list(client.list(NAMESPACES))
-    result = compare_namespaces(clusters, namespaces)
-    missing, terminating = result["missing"], result["terminating"]
-    signals = []
-    if missing:
-        signals.append(signal(
-            "execution_namespace_missing", 0.9, "%d execution namespace(s) do not exist" % len(missing),
-            clusters=[ns[len(EXECUTION_SPACE_PREFIX):] for ns in missing],
-            evidence_items=[evidence("object", "namespace %s does not exist" % ns) for ns in missing[:20]]))
-    if terminating:
-        signals.append(signal(
-            "execution_namespace_terminating", 0.9, "%d execution namespace(s) are terminating" % len(terminating),
-            clusters=[ns[len(EXECUTION_SPACE_PREFIX):] for ns in terminating],
-            evidence_items=[evidence("object", "namespace %s is Terminating" % ns) for ns in terminating[:20]]))
-    if missing or terminating:
-        status = "fail"
-        parts = []
-        if missing:
-            parts.append("%d missing (%s)" % (len(missing), ", ".join(missing[:5]) + (", ..." if len(missing) > 5
-                                                                                      else "")))
-        if terminating:
-            parts.append("%d terminating (%s)" % (len(terminating), ", ".join(terminating[:5])))
-        summary = "Of %d execution namespaces, %s." % (len(clusters), " and ".join(parts))
-    else:
-        status = "ok"
-        summary = "All %d member clusters have their execution namespace." % len(clusters)
-    details = dict(result, clusters=len(clusters), list_requests=client.requests)
-    return finding("execution_namespaces", status, summary, details=details,
-                   evidence_items=[evidence("object", "expected %s for cluster %s" % (execution_space(c), c))
-                                   for c in clusters if execution_space(c) in missing][:20],
-                   signals=signals)
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    result = run_check(module, "execution_namespaces", check)
+    result = run_check(module, namespaces.CHECK_ID, namespaces.check)
     details = result.get("details", {})
     module.exit_json(changed=False, finding=result, missing=details.get("missing", []),
                      terminating=details.get("terminating", []), orphaned=details.get("orphaned", []))

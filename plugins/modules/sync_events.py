@@ -97,47 +97,29 @@ finding:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check, time_option
-from ansible_collections.karmada.runbooks.plugins.module_utils._events import FAILURE_REASONS, FailureSummary, failure_finding, field_selector
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EVENTS
-from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, resource_path
-
-
-def make_check(scope, namespace, since, max_failures):
-    path = EVENTS if scope == "all" else resource_path("", "v1", "events", namespace=namespace)
-
-    def check(client):
-        summary = FailureSummary(since=since, max_failures=max_failures)
-        for reason in FAILURE_REASONS:
-            for event in client.list(path, {"fieldSelector": field_selector(reason)}):
-                summary.add(event)
-        details = summary.details(scope, namespace)
-        details["list_requests"] = client.requests
-        return failure_finding(details)
-    return check
+from ansible_collections.karmada.runbooks.plugins.module_utils import _events as events
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CONTROLLER_MANAGER_NAMESPACE
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(
-        scope={"type": "str", "choices": ["all", "namespace"], "default": "all"},
-        namespace={"type": "str", "default": "karmada-system"},
+        scope={"type": "str", "choices": list(events.SCOPES), "default": "all"},
+        namespace={"type": "str", "default": CONTROLLER_MANAGER_NAMESPACE},
         since={"type": "str"},
-        max_failures={"type": "int", "default": 50},
+        max_failures={"type": "int", "default": events.MAX_FAILURES},
         request_timeout=request_timeout_option(),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    if not params["namespace"]:
-        module.fail_json(msg="namespace must not be empty (it is the namespace to look in when scope=namespace)")
-    if params["max_failures"] < 1:
-        module.fail_json(msg="max_failures must be at least 1, got %d" % params["max_failures"])
-    since = time_option(module, "since")
-    result = run_check(module, "sync_failure_events",
-                                make_check(params["scope"], params["namespace"], since, params["max_failures"]))
-    signals = result.get("signals", [])
-    module.exit_json(changed=False, finding=result, total=result.get("details", {}).get("total", 0),
-                     causes=[s["cause"] for s in signals])
+    try:
+        options = events.options_from_params(module.params)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    result = run_check(module, events.CHECK_ID, lambda client: events.check(client, options))
+    module.exit_json(changed=False, finding=result, **events.module_result(result))
 
 
 if __name__ == "__main__":

@@ -15,12 +15,19 @@ import pytest
 from ansible_collections.karmada.runbooks.plugins.module_utils._access import (
     AccessInputError,
     access_finding,
+    allowed,
+    assess,
+    check,
     normalize_denials,
+    observe,
+    options_from_params,
     resolve_identity,
     review_body,
     review_result,
     sample_namespaces,
 )
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import NAMESPACES
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable
 
 USER = "system:karmada:karmada-controller-manager"
 DENIAL = ('works.work.karmada.io "api-77b9dc7f49" is forbidden: User "system:karmada:karmada-controller-manager" cannot '
@@ -130,3 +137,95 @@ def test_everything_allowed_and_no_denials_is_ok():
                             ["karmada-es-member3", "karmada-es-member1"])
     assert result["status"] == "ok" and result["signals"] == []
     assert "create/update/get/list/watch" in result["summary"]
+
+
+# -- the check: options, observe (namespaces and reviews), assess ----------------------------------
+
+def params(**overrides):
+    base = {"user": None, "groups": None, "log_denials": None, "namespaces": None, "sample_size": 3,
+            "verbs": ["create", "update", "get", "list", "watch"]}
+    return dict(base, **overrides)
+
+
+def authorizer(denied_verbs=()):
+    """A SubjectAccessReview answer that denies ``denied_verbs`` everywhere."""
+    def answer(body):
+        verb = body["spec"]["resourceAttributes"]["verb"]
+        return {"status": {"allowed": verb not in denied_verbs}}
+    return answer
+
+
+NAMESPACE_LIST = [{"metadata": {"name": n}} for n in ("default", "karmada-es-member1", "karmada-es-member2",
+                                                      "karmada-es-member3", "karmada-es-member4")]
+
+
+@pytest.mark.parametrize("overrides, option", [
+    ({"sample_size": -1}, "sample_size"),
+    ({"verbs": []}, "verbs"),
+    ({"verbs": ["create", ""]}, "verbs"),
+    ({"namespaces": ["karmada-es-a", " "]}, "namespaces"),
+    ({"log_denials": ["x"]}, "log_denials"),
+])
+def test_options_errors_name_the_option(overrides, option):
+    with pytest.raises(AccessInputError, match="^%s" % option):
+        options_from_params(params(**overrides))
+
+
+def test_options_resolve_the_identity_from_the_log_denials():
+    options = options_from_params(params(log_denials=LOG_DENIALS))
+    assert options["identity"] == {"user": USER, "groups": [], "source": "logs"}
+    assert options["denials"]["lines"] == 15 and options["namespaces"] is None
+
+
+def test_observe_reviews_every_verb_in_the_sample_and_at_cluster_scope(fake_kube):
+    client = fake_kube(lists={NAMESPACES: NAMESPACE_LIST}, reviews=authorizer({"create"}))
+    options = options_from_params(params(log_denials=LOG_DENIALS, sample_size=2, verbs=["create", "get"]))
+    seen = observe(client, options)
+    assert seen["namespaces"] == ["karmada-es-member3", "karmada-es-member1", "karmada-es-member2"]
+    assert [(r["verb"], r["namespace"], r["allowed"]) for r in seen["reviews"]][-2:] == [("create", None, False),
+                                                                                         ("get", None, True)]
+    assert len(seen["reviews"]) == 4 * 2
+    # one namespace list (stopped once it had the sample) and one review per verb and namespace
+    assert seen["requests"] == 1 + 8 and seen["note"] is None
+    assert all(call[2]["spec"]["user"] == USER for call in client.calls if call[0] == "create")
+
+
+def test_observe_reviews_only_the_given_namespaces(fake_kube):
+    client = fake_kube(reviews=authorizer())
+    seen = observe(client, options_from_params(params(user=USER, namespaces=["karmada-es-x"], verbs=["get"])))
+    assert seen["namespaces"] == ["karmada-es-x"] and client.requests == 2
+    assert not [call for call in client.calls if call[0] == "list"]
+
+
+def test_observe_without_namespace_list_still_reviews_at_cluster_scope(fake_kube):
+    client = fake_kube(lists={NAMESPACES: CheckUnavailable("forbidden (403): cannot list namespaces")},
+                       reviews=authorizer())
+    seen = observe(client, options_from_params(params(user=USER, verbs=["get"])))
+    assert seen["note"] == "could not list namespaces: forbidden (403): cannot list namespaces"
+    assert [r["namespace"] for r in seen["reviews"]] == [None]
+    result = assess(seen, options_from_params(params(user=USER, verbs=["get"])))
+    assert result["status"] == "ok" and result["details"]["note"] == seen["note"]
+
+
+def test_observe_makes_no_request_for_an_unknown_identity(fake_kube):
+    client = fake_kube(reviews=authorizer())
+    options = options_from_params(params())
+    result = assess(observe(client, options), options)
+    assert client.requests == 0
+    assert result["status"] == "ok" and "requests" not in result["details"]
+    assert allowed(result) is None
+
+
+def test_a_review_that_cannot_be_created_stops_the_check(fake_kube):
+    client = fake_kube(reviews=CheckUnavailable("forbidden (403): cannot create subjectaccessreviews"))
+    with pytest.raises(CheckUnavailable, match="^cannot review access"):
+        observe(client, options_from_params(params(user=USER, namespaces=[])))
+
+
+def test_check_reports_requests_and_allowed(fake_kube):
+    client = fake_kube(lists={NAMESPACES: NAMESPACE_LIST}, reviews=authorizer({"update"}))
+    result = check(client, options_from_params(params(user=USER)))
+    assert result["status"] == "fail" and result["signals"][0]["strength"] == pytest.approx(0.9)
+    assert result["details"]["requests"] == client.requests == 1 + 4 * 5
+    assert allowed(result) is False
+    assert allowed(check(fake_kube(reviews=authorizer()), options_from_params(params(user=USER, namespaces=[])))) is True

@@ -8,14 +8,20 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.karmada.runbooks.plugins.module_utils import _bindings
 from ansible_collections.karmada.runbooks.plugins.module_utils._bindings import (
     WorkIndex,
     binding_finding,
-    fnv32a,
     is_fully_applied,
-    safe_encode,
     summarize,
     target_clusters,
+)
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    CLUSTER_RESOURCE_BINDINGS,
+    RESOURCE_BINDINGS,
+    WORKS,
+    fnv32a,
+    safe_encode,
     work_name,
 )
 
@@ -154,3 +160,32 @@ def test_finding_ok_when_everything_is_applied():
     result = binding_finding(summarize([_binding("nginx", ["member1"], applied=True)], WorkIndex()))
     assert result["status"] == "ok"
     assert result["details"]["works"] is None  # Works were not needed, so not listed
+
+
+def _bound(binding):
+    """A binding as the API lists it: without the kind the check adds."""
+    return {k: v for k, v in binding.items() if k != "kind"}
+
+
+def test_observe_lists_works_only_when_a_binding_is_not_fully_applied(fake_kube):
+    settled = fake_kube(lists={RESOURCE_BINDINGS: [_bound(_binding("nginx", ["member1"], applied=True))]})
+    seen = _bindings.observe(settled)
+    assert [call[1] for call in settled.calls] == [RESOURCE_BINDINGS, CLUSTER_RESOURCE_BINDINGS]
+    assert seen["works"].loaded is False and seen["list_requests"] == 2
+
+    unsettled = fake_kube(lists={
+        RESOURCE_BINDINGS: [_bound(_binding("nginx", ["member1", "member2"], applied=False))],
+        CLUSTER_RESOURCE_BINDINGS: [_bound(_binding("config-reader", ["member1"], applied=True, namespace=None, kind="ClusterRole"))],
+        WORKS: [_work("karmada-es-member1", "nginx-687f7fb96f")]})
+    seen = _bindings.observe(unsettled)
+    assert [b["kind"] for b in seen["bindings"]] == ["ResourceBinding", "ClusterResourceBinding"]
+    assert seen["works"].count == 1 and seen["list_requests"] == 3
+
+
+def test_check_is_assess_of_observe_and_the_module_return_value(fake_kube):
+    client = fake_kube(lists={RESOURCE_BINDINGS: [_bound(_binding("nginx", ["member1", "member2"], applied=False))],
+                              WORKS: [_work("karmada-es-member1", "nginx-687f7fb96f")]})
+    result = _bindings.check(client)
+    assert result["status"] == "warn" and result["details"]["list_requests"] == 3
+    assert [i["clusters_without_work"] for i in _bindings.not_fully_applied(result)] == [["member2"]]
+    assert _bindings.not_fully_applied({"status": "unknown", "details": {}}) == []

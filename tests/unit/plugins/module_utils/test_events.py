@@ -26,8 +26,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._events import (
     parse_failure_event,
     strength_for,
 )
-
-UTC = datetime.UTC
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC, parse_datetime
 
 MISSING_NS = 'namespaces "karmada-es-member2" not found'
 RBAC = ('works.work.karmada.io "api-77b9dc7f49" is forbidden: User "system:karmada:karmada-controller-manager" cannot '
@@ -276,12 +275,11 @@ def _events(*events, since=None):
 
 
 def test_failure_events_group_by_policy_and_skip_old_ones():
-    from ansible_collections.karmada.runbooks.plugins.module_utils._alert import parse_time
     digest = _events(failed_event("Apply override policy(default/nginx-tuning) for cluster(member1) failed."),
                      failed_event("Apply override policy(default/nginx-tuning) for cluster(member2) failed.", count=4),
                      failed_event("Apply override policy(default/old) for cluster(member2) failed.",
                                   last="2026-11-25T10:00:00Z"),
-                     since=parse_time("2026-11-25T14:00:00Z", "since"))
+                     since=parse_datetime("2026-11-25T14:00:00Z", "since"))
     items = digest.summary()
     assert [i["policy"] for i in items] == ["default/nginx-tuning"]
     assert items[0]["clusters"] == ["member1", "member2"] and items[0]["count"] == 7

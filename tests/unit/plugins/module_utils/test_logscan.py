@@ -15,6 +15,9 @@ import datetime
 
 import pytest
 
+from ansible_collections.karmada.runbooks.plugins.module_utils import _karmada, _logscan
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable
 from ansible_collections.karmada.runbooks.plugins.module_utils._logscan import LogScan, log_finding
 
 NOW = datetime.datetime(2026, 11, 25, 15, 30, tzinfo=datetime.UTC)
@@ -214,3 +217,122 @@ def test_quiet_log_is_ok():
     result = log_finding(scan(STARTUP).details(), "1 pod")
     assert result["status"] == "ok"
     assert result["signals"] == [] and result["evidence"] == []
+
+
+# -- the check: options, observe (streaming into the scan), assess ---------------------------------
+
+PODS = _karmada.pods_in("karmada-system")
+SIDECAR = "istio-proxy"
+
+
+def pod(name, *containers):
+    return {"metadata": {"name": name}, "spec": {"containers": [{"name": c} for c in containers]}}
+
+
+def options(**params):
+    return _logscan.options_from_params(params, now=NOW)
+
+
+def pods_for(selector, pods):
+    """A pod list that only answers ``selector``, as a label-selected list would."""
+    return lambda query: pods if query.get("labelSelector") == selector else []
+
+
+@pytest.mark.parametrize("params, option", [
+    ({"namespace": ""}, "namespace"),
+    ({"label_selectors": []}, "label_selectors"),
+    ({"label_selectors": ["app=x", " "]}, "label_selectors"),
+    ({"tail_lines": -1}, "tail_lines"),
+    ({"max_samples": 0}, "max_samples"),
+    ({"since": "yesterday"}, "since"),
+])
+def test_options_errors_name_the_option(params, option):
+    with pytest.raises(InputError, match="^%s" % option):
+        options(**params)
+
+
+def test_options_default_to_the_controller_manager_of_a_standard_install():
+    opts = options(since="2026-11-25T03:00:00Z")
+    assert opts["namespace"] == "karmada-system"
+    assert opts["label_selectors"] == list(_karmada.CONTROLLER_MANAGER_LABELS)
+    assert opts["since"] == datetime.datetime(2026, 11, 25, 3, tzinfo=datetime.UTC)
+    assert opts["container"] is None and opts["tail_lines"] is None and opts["now"] == NOW
+
+
+def test_log_query_reads_the_last_hour_unless_told_otherwise():
+    assert _logscan.log_query("c", None, None) == {"container": "c", "sinceSeconds": 3600}
+    assert _logscan.log_query("c", NOW, 200) == {"container": "c", "sinceTime": "2026-11-25T15:30:00Z", "tailLines": 200}
+
+
+def test_observe_uses_the_first_selector_that_matches_and_streams_every_container(fake_kube):
+    operator = "app.kubernetes.io/name=karmada-controller-manager"
+    client = fake_kube(
+        lists={PODS: pods_for(operator, [pod("cm-b", CONTAINER), pod("cm-a", CONTAINER, SIDECAR)])},
+        logs={_karmada.pod_log("karmada-system", "cm-a"): lambda query: MISSING_NS if query["container"] == CONTAINER else ["x"],
+              _karmada.pod_log("karmada-system", "cm-b"): RBAC_DENIED})
+    seen = _logscan.observe(client, options(tail_lines=50))
+    assert seen["selector"] == operator and seen["pod_count"] == 2
+    assert [(p["name"], p["containers"], p["lines"]) for p in seen["scan"]["pods"]] == [
+        ("cm-a", [CONTAINER, SIDECAR], len(MISSING_NS) + 1), ("cm-b", [CONTAINER], len(RBAC_DENIED))]
+    assert seen["read_errors"] == []
+    # two pod lists (one per selector tried) and one stream per container
+    assert seen["requests"] == 5
+    assert [call[2] for call in client.calls if call[0] == "log"][0] == {"container": CONTAINER, "tailLines": 50}
+
+
+def test_observe_keeps_scanning_when_one_container_cannot_be_read(fake_kube):
+    client = fake_kube(
+        lists={PODS: [pod("cm-a", CONTAINER), pod("cm-b", CONTAINER)]},
+        logs={_karmada.pod_log("karmada-system", "cm-a"): CheckUnavailable("forbidden (403): no logs for you"),
+              _karmada.pod_log("karmada-system", "cm-b"): MISSING_NS})
+    seen = _logscan.observe(client, options())
+    assert seen["read_errors"] == ["%s: forbidden (403): no logs for you" % CONTAINER]
+    assert seen["scan"]["pods"][0]["error"] == seen["read_errors"][0]
+    result = _logscan.assess(seen, options())
+    assert result["status"] == "fail" and result["details"]["lines_scanned"] == len(MISSING_NS)
+
+
+def observation(details, pod_count=1, read_errors=(), selector="app=karmada-controller-manager"):
+    return {"selector": selector, "pod_count": pod_count, "scan": details, "read_errors": list(read_errors),
+            "requests": 2}
+
+
+def test_assess_rbac_denials_give_a_finding_and_the_rbac_summary():
+    result = _logscan.assess(observation(scan(STARTUP + RBAC_DENIED).details()), options(since="2026-11-25T15:00:00Z"))
+    assert result["status"] == "fail"
+    assert [s["cause"] for s in result["signals"]] == ["rbac_denied"]
+    assert result["summary"].startswith("In %d line(s) of 1 pod(s) matching app=karmada-controller-manager (text): "
+                                        % len(STARTUP + RBAC_DENIED))
+    assert "2 forbidden/unauthorized/rbac line(s)" in result["summary"]
+    assert result["details"]["window"] == {"since": "2026-11-25T15:00:00Z", "tail_lines": None, "since_seconds": None}
+    assert result["details"]["namespace"] == "karmada-system" and result["details"]["requests"] == 2
+    rbac = _logscan.rbac_result(result)
+    assert rbac["users"] == ["system:karmada:karmada-controller-manager"]
+    assert rbac["namespaces"] == ["karmada-es-member3"] and rbac["scanned"] is True
+
+
+def test_assess_without_window_options_says_it_read_the_last_hour():
+    result = _logscan.assess(observation(scan(STARTUP).details()), options())
+    assert result["status"] == "ok"
+    assert result["details"]["window"] == {"since": None, "tail_lines": None, "since_seconds": 3600}
+
+
+def test_assess_nothing_to_read_is_unknown_and_rbac_says_nothing_was_read():
+    empty = LogScan(now=NOW).details()
+    no_pods = _logscan.assess(observation(empty, pod_count=0, selector=None), options())
+    assert no_pods["status"] == "unknown"
+    assert "no pod in namespace karmada-system matches app=karmada-controller-manager or " in no_pods["error"]
+    assert _logscan.rbac_result(no_pods) == _logscan.NOTHING_READ
+
+    no_container = _logscan.assess(observation(scan().details() | {"pods": [{"name": POD, "containers": [], "lines": 0}]}),
+                                   options(container="manager"))
+    assert no_container["error"] == "no pod matching app=karmada-controller-manager has a container named manager"
+
+    unreadable = _logscan.assess(observation(empty, read_errors=["c: timeout: read timed out"]), options())
+    assert unreadable["error"] == "could not read any controller-manager log: c: timeout: read timed out"
+
+
+def test_check_is_assess_of_observe(fake_kube):
+    client = fake_kube(lists={PODS: [pod("cm-a", CONTAINER)]}, logs={_karmada.pod_log("karmada-system", "cm-a"): MISSING_NS})
+    result = _logscan.check(client, options())
+    assert [s["cause"] for s in result["signals"]] == ["execution_namespace_missing"]

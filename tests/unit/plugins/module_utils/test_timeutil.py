@@ -10,14 +10,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import (
-    UTC,
-    InputError,
-    format_rfc3339,
-    parse_datetime,
-    parse_duration,
-    parse_epoch,
-)
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC, format_rfc3339, parse_datetime, parse_duration, parse_epoch
 
 
 @pytest.mark.parametrize("text, expected", [
