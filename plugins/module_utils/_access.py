@@ -43,26 +43,22 @@ LOG_ONLY_STRENGTH = 0.6
 NO_DENIALS = {"lines": 0, "samples": [], "users": [], "namespaces": [], "scanned": None}
 
 
-class AccessInputError(InputError):
-    """Input that cannot be used; the message names the option and what was wrong."""
-
-
 def normalize_denials(value, option="log_denials"):
     """The controller_logs module's ``rbac`` dict, checked; None or {} means no log evidence was given."""
     if not value:
         return dict(NO_DENIALS)
     if not isinstance(value, dict):
-        raise AccessInputError("%s must be a dict (the controller_logs module's rbac result), got %s"
+        raise InputError("%s must be a dict (the controller_logs module's rbac result), got %s"
                                % (option, type(value).__name__))
     result = dict(NO_DENIALS)
     try:
         result["lines"] = int(value.get("lines") or 0)
     except (TypeError, ValueError) as exc:
-        raise AccessInputError("%s.lines must be a number, got %r" % (option, value.get("lines"))) from exc
+        raise InputError("%s.lines must be a number, got %r" % (option, value.get("lines"))) from exc
     for key in ("samples", "users", "namespaces"):
         items = value.get(key) or []
         if not isinstance(items, list):
-            raise AccessInputError("%s.%s must be a list, got %s" % (option, key, type(items).__name__))
+            raise InputError("%s.%s must be a list, got %s" % (option, key, type(items).__name__))
         result[key] = list(items)
     result["users"] = [str(u) for u in result["users"] if u]
     result["namespaces"] = [str(n) for n in result["namespaces"] if n]
@@ -206,16 +202,16 @@ def access_finding(identity, reviews, denials, namespaces=()):
 # -- the rbac check --------------------------------------------------------------------------------
 
 def options_from_params(params):
-    """Validated options, with the identity to review resolved; AccessInputError names the offending option."""
+    """Validated options, with the identity to review resolved; InputError names the offending option."""
     sample_size = params.get("sample_size", DEFAULT_SAMPLE_SIZE)
     if sample_size < 0:
-        raise AccessInputError("sample_size must be 0 or more, got %d" % sample_size)
+        raise InputError("sample_size must be 0 or more, got %d" % sample_size)
     verbs = params.get("verbs", DEFAULT_VERBS)
     if not verbs or not all(v and v.strip() for v in verbs):
-        raise AccessInputError("verbs must be a non-empty list of verbs such as create, got %r" % (verbs,))
+        raise InputError("verbs must be a non-empty list of verbs such as create, got %r" % (verbs,))
     namespaces = params.get("namespaces")
     if namespaces is not None and not all(n and n.strip() for n in namespaces):
-        raise AccessInputError("namespaces must not contain empty names, got %r" % (namespaces,))
+        raise InputError("namespaces must not contain empty names, got %r" % (namespaces,))
     denials = normalize_denials(params.get("log_denials"))
     return {"identity": resolve_identity(params.get("user"), params.get("groups"), denials), "denials": denials,
             "namespaces": None if namespaces is None else list(namespaces), "sample_size": sample_size,

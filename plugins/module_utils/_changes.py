@@ -42,7 +42,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
 from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import compare_namespaces
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
 from ansible_collections.karmada.runbooks.plugins.module_utils._selectors import policy_key, policy_ref
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, utcnow
 
 CHECK_ID = "recent_changes"
 
@@ -74,7 +74,7 @@ def window_start(since=None, lookback_minutes=0, now=None, default_hours=24):
     The lookback exists because a change shows up as an alert only once the burn-rate windows have
     filled (the page alert's long window is 1 h): what broke things happened before the alert began.
     """
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or utcnow()
     start = parse_datetime(since, "since") if since else now - datetime.timedelta(hours=default_hours)
     return start - datetime.timedelta(minutes=lookback_minutes or 0)
 

@@ -23,7 +23,7 @@ import re
 from datetime import datetime, timedelta
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC, utcnow
 
 FORMATS = ("text", "json", "raw")
 
@@ -50,13 +50,9 @@ _JSON_RESERVED = ("ts", "caller", "msg", "err")
 YEAR_SLACK = timedelta(days=1)
 
 
-def _utcnow():
-    return datetime.now(UTC)
-
-
 def _as_aware(moment):
     if moment is None:
-        return _utcnow()
+        return utcnow()
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
@@ -271,4 +267,3 @@ def clusters_of(parsed):
         if text and EXECUTION_SPACE_PREFIX in text:
             found.update(_EXECUTION_SPACE.findall(text))
     return sorted(found)
-

@@ -20,7 +20,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import re
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE, RBAC_LOG_WORDS, classify, is_rbac_related
@@ -35,7 +34,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
 from ansible_collections.karmada.runbooks.plugins.module_utils._klog import binding_of, clusters_of, error_text, is_binding_related, is_error, parse_line
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal, unknown
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, utcnow
 
 # is_rbac_related's pattern, case-sensitive, for lines already lower-cased: the same words, found
 # about four times faster than with re.IGNORECASE (the scan's hot spot on a million lines).
@@ -296,7 +295,7 @@ def options_from_params(params, now=None):
     since = parse_datetime(params["since"], "since") if params.get("since") else None
     return {"namespace": namespace, "label_selectors": list(selectors), "container": params.get("container") or None,
             "since": since, "tail_lines": tail_lines, "max_samples": max_samples,
-            "now": now or datetime.datetime.now(datetime.timezone.utc)}
+            "now": now or utcnow()}
 
 
 def log_query(container, since, tail_lines):

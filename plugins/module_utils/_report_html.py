@@ -64,6 +64,7 @@ details{margin:6px 0}summary{cursor:pointer}
 # Defence in depth: should any text slip past the escaping, the browser still runs no script and loads nothing.
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
+
 def _h(text):
     return escape(str(text if text is not None else ""), quote=True)
 

@@ -97,6 +97,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _access as access
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
@@ -114,7 +115,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         options = access.options_from_params(module.params)
-    except access.AccessInputError as exc:
+    except InputError as exc:
         module.fail_json(msg=str(exc))
     result = run_check(module, access.CHECK_ID, lambda client: access.check(client, options))
     module.exit_json(changed=False, finding=result, allowed=access.allowed(result))

@@ -184,7 +184,6 @@ report:
   type: dict
 """
 
-import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -197,6 +196,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_files imp
     requested_formats,
     write_files,
 )
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import utcnow
 
 
 def argument_spec():
@@ -230,7 +230,7 @@ def produce(params, now):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
-        report, paths, summary = produce(module.params, datetime.datetime.now(datetime.timezone.utc))
+        report, paths, summary = produce(module.params, utcnow())
     except (ValueError, ReportWriteError) as exc:
         module.fail_json(msg=str(exc))
     else:

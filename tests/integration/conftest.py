@@ -21,6 +21,11 @@ import pytest
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(REPO_ROOT, ".venv", "bin")
+# `make setup` links this checkout into .collections, so tests can import the collection's module_utils
+# (e.g. to check that the emulator and the collection compute Karmada's names alike).
+COLLECTIONS = os.path.join(REPO_ROOT, ".collections")
+if COLLECTIONS not in sys.path:
+    sys.path.append(COLLECTIONS)
 REAL_KUBECONFIG = os.environ.get("KARMADA_TEST_KUBECONFIG")
 
 

@@ -315,7 +315,8 @@ def test_roles_record_their_findings_and_hand_the_log_denials_to_rbac(runs, tmp_
     run = runs("rbac-denied")
     results = AnsiblePlaybook(str(tmp_path), run.handle.kubeconfig).results(
         ROLES, "--check", "-e", f"karmada_window_start={run.since}", "-e", "karmada_events_scope=karmada-system")
-    findings = results["karmada.runbooks.rbac : Record the RBAC finding"]["ansible_facts"]["karmada_findings"]
+    # Every step records through the common role's record_finding; the last one holds the whole list.
+    findings = results["karmada.runbooks.common : Add the findings to the diagnosis"]["ansible_facts"]["karmada_findings"]
     assert [f["id"] for f in findings] == ["sync_failure_events", "controller_logs", "rbac"]
     events, logs, rbac = findings
     # karmada_events_scope names one namespace: the runbook's own view, which sees none of the failures

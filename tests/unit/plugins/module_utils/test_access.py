@@ -13,7 +13,6 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._access import (
-    AccessInputError,
     access_finding,
     allowed,
     assess,
@@ -26,6 +25,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._access import (
     review_result,
     sample_namespaces,
 )
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import NAMESPACES
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable
 
@@ -61,11 +61,11 @@ def test_identity_configured_wins_over_logs():
 
 
 def test_log_denials_are_checked_and_the_error_names_the_option():
-    with pytest.raises(AccessInputError, match="log_denials must be a dict"):
+    with pytest.raises(InputError, match="log_denials must be a dict"):
         normalize_denials(["x"])
-    with pytest.raises(AccessInputError, match="log_denials.users must be a list"):
+    with pytest.raises(InputError, match="log_denials.users must be a list"):
         normalize_denials({"users": "someone"})
-    with pytest.raises(AccessInputError, match="log_denials.lines must be a number"):
+    with pytest.raises(InputError, match="log_denials.lines must be a number"):
         normalize_denials({"lines": "many"})
     assert normalize_denials({})["scanned"] is None
     assert normalize_denials({"lines": 0, "scanned": False})["scanned"] is False
@@ -167,7 +167,7 @@ NAMESPACE_LIST = [{"metadata": {"name": n}} for n in ("default", "karmada-es-mem
     ({"log_denials": ["x"]}, "log_denials"),
 ])
 def test_options_errors_name_the_option(overrides, option):
-    with pytest.raises(AccessInputError, match="^%s" % option):
+    with pytest.raises(InputError, match="^%s" % option):
         options_from_params(params(**overrides))
 
 

@@ -10,17 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._jsonpointer import PathError, apply_step, resolve, split_pointer
-
-WHAT = "Deployment default/nginx"
-
-
-def deployment(name="nginx", namespace="default", containers=None, labels=None):
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels if labels is not None else {"app": name}},
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": containers if containers is not None else [
-                                      {"name": name, "image": "registry.example/%s:1.0" % name}]}}}}
+from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.karmada_objects import WHAT, deployment
 
 
 @pytest.mark.parametrize("path, tokens", [

@@ -13,30 +13,7 @@ import json
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._overriders import dry_run
-
-WHAT = "Deployment default/nginx"
-
-
-def deployment(name="nginx", namespace="default", containers=None, labels=None):
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels if labels is not None else {"app": name}},
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": containers if containers is not None else [
-                                      {"name": name, "image": "registry.example/%s:1.0" % name}]}}}}
-
-
-def policy(name, rules=None, selectors=None, namespace="default", kind="OverridePolicy", legacy=None):
-    meta = {"name": name}
-    if namespace:
-        meta["namespace"] = namespace
-    spec = {"resourceSelectors": selectors if selectors is not None else
-            [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "nginx"}]}
-    if rules is not None:
-        spec["overrideRules"] = rules
-    if legacy is not None:
-        spec.update(legacy)
-    return {"kind": kind, "metadata": meta, "spec": spec}
+from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.karmada_objects import WHAT, deployment, policy
 
 
 def run(overriders, template=None, policies_rule=0):

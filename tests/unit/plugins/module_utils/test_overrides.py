@@ -35,39 +35,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._overrides import
     plan_template_fetch,
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_datetime
-
-
-def deployment(name="nginx", namespace="default", containers=None, labels=None):
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels if labels is not None else {"app": name}},
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": containers if containers is not None else [
-                                      {"name": name, "image": "registry.example/%s:1.0" % name}]}}}}
-
-
-def policy(name, rules=None, selectors=None, namespace="default", kind="OverridePolicy", legacy=None):
-    meta = {"name": name}
-    if namespace:
-        meta["namespace"] = namespace
-    spec = {"resourceSelectors": selectors if selectors is not None else
-            [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "nginx"}]}
-    if rules is not None:
-        spec["overrideRules"] = rules
-    if legacy is not None:
-        spec.update(legacy)
-    return {"kind": kind, "metadata": meta, "spec": spec}
-
-
-def plaintext(path, operator="replace", value="x", clusters=None):
-    rule = {"overriders": {"plaintext": [{"path": path, "operator": operator, "value": value}]}}
-    if clusters is not None:
-        rule["targetCluster"] = {"clusterNames": clusters}
-    return rule
-
-
-def cluster(name, labels=None, **spec):
-    return {"metadata": {"name": name, "labels": labels or {}}, "spec": spec}
+from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.karmada_objects import cluster, deployment, plaintext, policy
 
 
 def binding(name="nginx", clusters=("member1", "member2", "member3"), namespace="default", kind="Deployment"):

@@ -50,7 +50,7 @@ def test_console_summary_groups_passing_checks_when_space_is_short():
 
 
 def test_console_summary_when_healthy():
-    text = _report_console.console_summary(report([slo("ok")], {"status": "healthy", "summary": "healthy: no cause found",
-                                                        "causes": [], "unknown_checks": []}, alert=None))
+    verdict = {"status": "healthy", "summary": "healthy: no cause found", "causes": [], "unknown_checks": []}
+    text = _report_console.console_summary(report([slo("ok")], verdict, alert=None))
     assert "No probable cause found" in text and "Alert: none given" in text
     assert "SLO: OK - burn rate 5m 30.2x" in text

@@ -22,7 +22,6 @@ def test_rendering_is_deterministic():
     assert _report_files.render(built) == _report_files.render(copy.deepcopy(built))
 
 
-
 def test_write_files_creates_the_directory_and_every_file(tmp_path):
     target = tmp_path / "new" / "dir"
     paths = _report_files.write_files(str(target), _report_files.render(report()))

@@ -57,7 +57,6 @@ def test_markdown_without_causes_says_what_to_do():
     assert "some checks could not run (rbac)" in text
 
 
-
 @pytest.mark.parametrize("left,expected", [(12000, "3h 20m"), (0, "already exhausted"),
                                            (None, "not at the current burn")])
 def test_markdown_says_when_the_budget_runs_out(left, expected):

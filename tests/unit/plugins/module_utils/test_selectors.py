@@ -25,30 +25,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._selectors import
     policy_ref,
     selector_priority,
 )
-
-
-def policy(name, rules=None, selectors=None, namespace="default", kind="OverridePolicy", legacy=None):
-    meta = {"name": name}
-    if namespace:
-        meta["namespace"] = namespace
-    spec = {"resourceSelectors": selectors if selectors is not None else
-            [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "nginx"}]}
-    if rules is not None:
-        spec["overrideRules"] = rules
-    if legacy is not None:
-        spec.update(legacy)
-    return {"kind": kind, "metadata": meta, "spec": spec}
-
-
-def plaintext(path, operator="replace", value="x", clusters=None):
-    rule = {"overriders": {"plaintext": [{"path": path, "operator": operator, "value": value}]}}
-    if clusters is not None:
-        rule["targetCluster"] = {"clusterNames": clusters}
-    return rule
-
-
-def cluster(name, labels=None, **spec):
-    return {"metadata": {"name": name, "labels": labels or {}}, "spec": spec}
+from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.karmada_objects import cluster, plaintext, policy
 
 
 @pytest.mark.parametrize("selector, labels, expected", [
