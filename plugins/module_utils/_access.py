@@ -49,7 +49,7 @@ def normalize_denials(value, option="log_denials"):
         return dict(NO_DENIALS)
     if not isinstance(value, dict):
         raise InputError("%s must be a dict (the controller_logs module's rbac result), got %s"
-                               % (option, type(value).__name__))
+                         % (option, type(value).__name__))
     result = dict(NO_DENIALS)
     try:
         result["lines"] = int(value.get("lines") or 0)
