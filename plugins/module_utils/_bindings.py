@@ -197,7 +197,12 @@ def assess(observation):
                            {"list_requests": observation["list_requests"]})
 
 
-def check(client):
+def options_from_params(params):
+    """This check takes no options beyond the connection."""
+    return {}
+
+
+def check(client, options=None):
     return assess(observe(client))
 
 

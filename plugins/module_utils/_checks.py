@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one runner every read-only check module uses, and the option helpers they share.
 
-A check module parses its arguments into options, then hands ``run_check`` a body
-``body(client) -> finding`` and a way to open the client (``connect_kube`` for the Karmada API
-server or the host cluster, ``connect_prometheus`` for Prometheus). The runner applies the same
-failure rules to every check (see ``_errors``):
+A check module declares its argument spec and calls ``run_check_module``, which parses the
+arguments into the check's options, runs the check through ``run_check`` and exits. ``run_check``
+takes a body ``body(client) -> finding`` and a way to open the client (``connect_kube`` for the
+Karmada API server or the host cluster, ``connect_prometheus`` for Prometheus), and applies the
+same failure rules to every check (see ``_errors``):
 
 - an ``InputError`` while connecting (a Prometheus URL that is not one, two ways to authenticate)
   fails the module with its message: that is the user's input to fix;
@@ -22,12 +23,13 @@ __metaclass__ = type
 
 import time
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import REQUEST_TIMEOUT
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import KubeClient, map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ENV_VARS, PrometheusClient
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_datetime
 
 
 def connect_kube(params):
@@ -69,16 +71,23 @@ def run_check(module, check_id, body, connect=connect_kube):
     return unknown(check_id, reason, details=_endpoint(client), duration_seconds=time.time() - started)
 
 
-def time_option(module, option):
-    """The RFC 3339 time in ``module.params[option]`` as an aware datetime, None when unset;
-    an unreadable value fails the module naming the option (it is the caller's input)."""
-    value = module.params.get(option)
-    if not value:
-        return None
+def run_check_module(check, argument_spec, connect=connect_kube, results=None):
+    """The whole of a check module's ``main()``: parse, run, exit. Never returns.
+
+    ``check`` is the check's module_utils module, in the shape docs/DEVELOPING-CHECKS.md describes:
+    ``options_from_params(params)`` (raises InputError naming the option), ``check(client, options)``
+    and ``CHECK_ID`` (or ``check_id(options)`` when one module serves two checks). ``results(finding,
+    options)`` returns the module's return values besides ``finding``.
+    """
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
-        return parse_datetime(value, option)
+        options = check.options_from_params(module.params)
     except InputError as exc:
         module.fail_json(msg=str(exc))
+    check_id = check.check_id(options) if hasattr(check, "check_id") else check.CHECK_ID
+    finding = run_check(module, check_id, lambda client: check.check(client, options), connect)
+    extra = results(finding, options) if results else {}
+    module.exit_json(changed=False, finding=finding, **extra)
 
 
 def request_timeout_option():

@@ -86,5 +86,10 @@ def assess(observation):
                    signals=signals)
 
 
-def check(client):
+def options_from_params(params):
+    """This check takes no options beyond the connection."""
+    return {}
+
+
+def check(client, options=None):
     return assess(observe(client))

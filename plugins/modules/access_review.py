@@ -93,11 +93,8 @@ finding:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _access as access
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
@@ -112,13 +109,7 @@ def main():
         verbs={"type": "list", "elements": "str", "default": list(access.DEFAULT_VERBS)},
         request_timeout=request_timeout_option(),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        options = access.options_from_params(module.params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    result = run_check(module, access.CHECK_ID, lambda client: access.check(client, options))
-    module.exit_json(changed=False, finding=result, allowed=access.allowed(result))
+    run_check_module(access, argument_spec, results=lambda finding, options: {"allowed": access.allowed(finding)})
 
 
 if __name__ == "__main__":

@@ -68,19 +68,16 @@ finding:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _bindings as bindings
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    result = run_check(module, bindings.CHECK_ID, bindings.check)
-    module.exit_json(changed=False, finding=result, not_fully_applied=bindings.not_fully_applied(result))
+    run_check_module(bindings, argument_spec,
+                     results=lambda finding, options: {"not_fully_applied": bindings.not_fully_applied(finding)})
 
 
 if __name__ == "__main__":

@@ -113,11 +113,8 @@ finding:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _logscan as logscan
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CONTROLLER_MANAGER_LABELS, CONTROLLER_MANAGER_NAMESPACE
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
@@ -133,13 +130,7 @@ def main():
         max_samples={"type": "int", "default": logscan.MAX_SAMPLES},
         request_timeout=request_timeout_option(),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        options = logscan.options_from_params(module.params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    result = run_check(module, logscan.CHECK_ID, lambda client: logscan.check(client, options))
-    module.exit_json(changed=False, finding=result, rbac=logscan.rbac_result(result))
+    run_check_module(logscan, argument_spec, results=lambda finding, options: {"rbac": logscan.rbac_result(finding)})
 
 
 if __name__ == "__main__":

@@ -95,13 +95,10 @@ finding:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _controller_metrics as metrics
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import DEFAULT_OBJECTIVE
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import WORKQUEUE_DEPTH, WORKQUEUE_RETRY_RATIO
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import BINDING_CONTROLLERS
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
 
@@ -117,13 +114,7 @@ def main():
         retry_ratio_threshold={"type": "float", "default": WORKQUEUE_RETRY_RATIO},
         time={"type": "str"},
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        options = metrics.options_from_params(module.params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    result = run_check(module, metrics.check_id(options), lambda client: metrics.check(client, options), connect_prometheus)
-    module.exit_json(changed=False, finding=result)
+    run_check_module(metrics, argument_spec, connect=connect_prometheus)
 
 
 if __name__ == "__main__":

@@ -60,21 +60,21 @@ finding:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _namespaces as namespaces
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
+
+
+def _results(finding, options):
+    details = finding.get("details", {})
+    return {"missing": details.get("missing", []), "terminating": details.get("terminating", []),
+            "orphaned": details.get("orphaned", [])}
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    result = run_check(module, namespaces.CHECK_ID, namespaces.check)
-    details = result.get("details", {})
-    module.exit_json(changed=False, finding=result, missing=details.get("missing", []),
-                     terminating=details.get("terminating", []), orphaned=details.get("orphaned", []))
+    run_check_module(namespaces, argument_spec, results=_results)
 
 
 if __name__ == "__main__":

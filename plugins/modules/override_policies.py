@@ -85,26 +85,20 @@ finding:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _overrides as overrides
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
+
+
+def _results(finding, options):
+    details = finding.get("details", {})
+    return {"policies": details.get("policies", []), "broken": details.get("broken", [])}
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option(), since={"type": "str"})
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        options = overrides.options_from_params(module.params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    result = run_check(module, overrides.CHECK_ID, lambda client: overrides.check(client, options))
-    details = result.get("details", {})
-    module.exit_json(changed=False, finding=result, policies=details.get("policies", []),
-                     broken=details.get("broken", []))
+    run_check_module(overrides, argument_spec, results=_results)
 
 
 if __name__ == "__main__":

@@ -83,27 +83,21 @@ finding:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _changes as changes
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339
+
+
+def _results(finding, options):
+    return {"since": format_rfc3339(options["since"]), "changes": finding.get("details", {}).get("changes", [])}
 
 
 def main():
     argument_spec = auth_argument_spec()
     argument_spec.update(request_timeout=request_timeout_option(), since={"type": "str"},
                          lookback_minutes={"type": "int", "default": 0})
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        options = changes.options_from_params(module.params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    result = run_check(module, changes.CHECK_ID, lambda client: changes.check(client, options))
-    module.exit_json(changed=False, finding=result, since=format_rfc3339(options["since"]),
-                     changes=result.get("details", {}).get("changes", []))
+    run_check_module(changes, argument_spec, results=_results)
 
 
 if __name__ == "__main__":

@@ -143,13 +143,18 @@ links:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _slo
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import DEFAULT_OBJECTIVE
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
+
+
+def _results(finding, options):
+    details = finding["details"]
+    # The dashboards are worth opening even when Prometheus could not be asked.
+    details.setdefault("links", _slo.grafana_links(options))
+    return {"page": details.get("page"), "ticket": details.get("ticket"), "burn_rates": details.get("burn_rates", {}),
+            "budget_remaining": details.get("budget_remaining"), "links": details["links"]}
 
 
 def main():
@@ -166,18 +171,7 @@ def main():
         grafana_detail_uid={"type": "str", "default": "slo-detail"},
         grafana_overview_uid={"type": "str", "default": "slo-overview"},
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        options = _slo.options_from_params(module.params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    result = run_check(module, _slo.CHECK_ID, lambda client: _slo.check(client, options), connect_prometheus)
-    details = result["details"]
-    # The dashboards are worth opening even when Prometheus could not be asked.
-    details.setdefault("links", _slo.grafana_links(options))
-    module.exit_json(changed=False, finding=result, page=details.get("page"), ticket=details.get("ticket"),
-                     burn_rates=details.get("burn_rates", {}), budget_remaining=details.get("budget_remaining"),
-                     links=details["links"])
+    run_check_module(_slo, argument_spec, connect=connect_prometheus, results=_results)
 
 
 if __name__ == "__main__":

@@ -95,11 +95,8 @@ finding:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _events as events
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CONTROLLER_MANAGER_NAMESPACE
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
@@ -113,13 +110,7 @@ def main():
         max_failures={"type": "int", "default": events.MAX_FAILURES},
         request_timeout=request_timeout_option(),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        options = events.options_from_params(module.params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    result = run_check(module, events.CHECK_ID, lambda client: events.check(client, options))
-    module.exit_json(changed=False, finding=result, **events.module_result(result))
+    run_check_module(events, argument_spec, results=lambda finding, options: events.module_result(finding))
 
 
 if __name__ == "__main__":

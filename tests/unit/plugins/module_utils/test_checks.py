@@ -82,3 +82,53 @@ def test_a_client_that_cannot_be_built_is_unknown():
         raise CheckUnavailable("cannot build the API client: context 'x' not found")
     result = _checks.run_check(FakeModule(), "rbac", lambda c: pytest.fail("must not run"), connect)
     assert result["status"] == "unknown" and "context 'x'" in result["error"]
+
+
+class Exited(Exception):
+    pass
+
+
+class FakeAnsibleModule(FakeModule):
+    """Records what a module would exit with; built like AnsibleModule(argument_spec=..., ...)."""
+
+    def __init__(self, argument_spec, supports_check_mode, params=None):
+        self.params = {name: option.get("default") for name, option in argument_spec.items()}
+        self.params.update(FakeAnsibleModule.given)
+
+    def exit_json(self, **result):
+        raise Exited(result)
+
+
+class EchoCheck:
+    """A check in the documented shape: options_from_params, check(client, options), CHECK_ID."""
+    CHECK_ID = "recent_changes"
+
+    @staticmethod
+    def options_from_params(params):
+        if params["since"] == "yesterday":
+            raise InputError("since must be an RFC 3339 time such as 2026-11-25T03:00:00Z, got 'yesterday'")
+        return {"since": params["since"]}
+
+    @staticmethod
+    def check(client, options):
+        return {"id": "recent_changes", "status": "ok", "details": {"since": options["since"]}}
+
+
+def run_module(monkeypatch, given, **kwargs):
+    monkeypatch.setattr(_checks, "AnsibleModule", FakeAnsibleModule)
+    monkeypatch.setattr(FakeAnsibleModule, "given", given, raising=False)
+    _checks.run_check_module(EchoCheck, {"since": {"type": "str"}}, connect=connect_fake, **kwargs)
+
+
+def test_a_check_module_exits_with_the_finding_and_its_extra_results(monkeypatch):
+    with pytest.raises(Exited) as info:
+        run_module(monkeypatch, {"since": "2026-11-25T03:00:00Z"},
+                   results=lambda finding, options: {"since": options["since"]})
+    result = info.value.args[0]
+    assert result["changed"] is False and result["finding"]["status"] == "ok"
+    assert result["since"] == "2026-11-25T03:00:00Z" and result["finding"]["duration_seconds"] >= 0
+
+
+def test_a_check_module_fails_on_bad_options_before_connecting(monkeypatch):
+    with pytest.raises(Failed, match="^since must be an RFC 3339 time"):
+        run_module(monkeypatch, {"since": "yesterday"})
