@@ -46,6 +46,8 @@ BINDING_COMPONENTS = BINDING_CONTROLLERS + (OVERRIDE_MANAGER,)
 
 MAX_FAILURES = 50
 MAX_SAMPLES = 3
+# A sample keeps this much of its message (an aggregated error can be long); counts use the whole text.
+MAX_SAMPLE_CHARS = 1000
 MAX_LISTED = 100
 MAX_EVIDENCE = 20
 
@@ -299,7 +301,8 @@ def _keep_sample(samples, text, failure, moment, limit):
     if sample is None:
         if len(samples) >= limit:
             return
-        sample = samples[text] = {"message": text, "events": 0, "count": 0, "last": None, "object": None,
+        shown = text if len(text) <= MAX_SAMPLE_CHARS else text[:MAX_SAMPLE_CHARS] + "..."
+        sample = samples[text] = {"message": shown, "events": 0, "count": 0, "last": None, "object": None,
                                   "_moment": None}
     sample["events"] += 1
     sample["count"] += failure["count"]

@@ -50,6 +50,11 @@ OP_KIND = "OverridePolicy"
 COP_KIND = "ClusterOverridePolicy"
 # FederatedResourceQuota's controller records SyncWorkFailed too (pkg/controllers/federatedresourcequota).
 QUOTA_KIND = "FederatedResourceQuota"
+# Its controllers' source files (pkg/controllers/federatedresourcequota/federated_resource_quota_
+# {enforcement,status,sync}_controller.go at v1.18.2), which klog names in every line, and the key
+# their structured lines name the quota with ("federatedResourceQuota", same files).
+QUOTA_SOURCE_PREFIX = "federated_resource_quota_"
+QUOTA_LOG_KEY = "federatedResourceQuota"
 
 # -- execution namespaces --------------------------------------------------------------------------
 # pkg/util/names/names.go: ExecutionSpacePrefix, GenerateExecutionSpaceName.

@@ -10,6 +10,14 @@ message, the error after ``Error: ``, ``error: `` or ``err is: ``). ``kubectl lo
 (and the pods/log API with ``timestamps=true``) puts an RFC 3339 time in front; ``--prefix`` puts
 ``[pod/<name>/<container>] `` in front of that.
 
+klog's text format writes a value that contains a line break over several lines (k8s.io/klog/v2
+v2.130.1, the version Karmada v1.18.2's go.mod pins, internal/serialize/keyvalues.go
+``writeStringValue``): ``key=<`` ends the line, each line of the value follows indented by a tab,
+and a line `` >`` (a space, then ``>``) closes it, followed by the remaining `` key=value`` pairs.
+An error that wraps a multi-line message (a webhook's denial, a YAML decoding error) is written that
+way. ``MultilineJoiner`` puts such a record back together from the line stream; ``parse_line``
+reads the value back.
+
 The log scan runs this over up to a million lines, so the common path is a couple of precompiled
 regular expressions and no ``json.loads`` unless the line is a JSON object.
 """
@@ -22,7 +30,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX, QUOTA_LOG_KEY, QUOTA_SOURCE_PREFIX
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC, utcnow
 
 FORMATS = ("text", "json", "raw")
@@ -35,7 +43,10 @@ _TEXT_HEADER = re.compile(r"([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{
 _QUOTED = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
 # Keys may contain a few spaces ("worker count=5" is how klog prints controller-runtime's key). A key
 # starts after whitespace and has at most four words, so a hostile line cannot make the scan quadratic.
-_PAIR = re.compile(r'(?<=\s)([^\s="]+(?: [^\s="]+){0,3})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]\S*|(?=\s)|$)')
+# A value is one of: a multi-line value as MultilineJoiner rejoins it (``<``, a line break, tab-indented
+# lines, `` >``; keyvalues.go writeStringValue), a Go-quoted string, a bare word, or nothing.
+_PAIR = re.compile(r'(?<=\s)([^\s="]+(?: [^\s="]+){0,3})=(<\n(?:\t[^\n]*(?:\n|\Z))*(?: >)?|'
+                   r'"[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]\S*|(?=\s)|$)')
 _GO_ESCAPE = re.compile(r'\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)')
 _GO_SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 # The error part of a printf line: the first wrapper wins (the error itself may say "error: " again).
@@ -44,6 +55,13 @@ _BINDING_WORDS = re.compile(r"binding|work|error|failed", re.IGNORECASE)
 _PRINTF_BINDING = re.compile(r"\b(?:resource|cluster)(?:Binding|ResourceBinding)\(([^)\s]+)\)", re.IGNORECASE)
 _EXECUTION_SPACE = re.compile(re.escape(EXECUTION_SPACE_PREFIX) + r"([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)")
 _JSON_RESERVED = ("ts", "caller", "msg", "err")
+
+# The ends of a line that opens a multi-line value (keyvalues.go writeStringValue: ``=<`` then a line break).
+_MULTILINE_OPENERS = ("=<", "=<\n", "=<\r\n")
+# A rejoined record keeps at most this many characters of its values' lines (a stack trace or a
+# dumped object can run to thousands of lines); the rest is consumed and left out.
+MAX_RECORD_CHARS = 16384
+CUT_MARK = "... (cut)"
 
 # How far a klog text time may lie ahead of the reference before it is taken for last year's
 # (pod clocks drift a little; a whole day ahead means the line was written before New Year).
@@ -115,11 +133,18 @@ def klog_time(month, day, hour, minute, second, micro, now=None):
     return None
 
 
+def _multiline_value(value):
+    """The text of a rejoined multi-line value: each line without its indenting tab, the `` >`` dropped."""
+    return "\n".join(line[1:] for line in value[2:].split("\n") if line[:1] == "\t")
+
+
 def _text_fields(rest):
     fields = {}
     err = None
     for key, value in _PAIR.findall(rest):
-        if value[:1] == '"':
+        if value[:2] == "<\n":
+            value = _multiline_value(value)
+        elif value[:1] == '"':
             value = value[1:-1]
             if "\\" in value:
                 value = go_unquote(value)
@@ -178,16 +203,8 @@ def _parse_json(body, raw, stamp):
                    raw)
 
 
-def parse_line(line, now=None):
-    """Parse one log line into a dict.
-
-    Keys: ``format`` (text|json|raw), ``severity`` (I|W|E|F or None), ``time`` (aware UTC datetime or
-    None), ``source`` (``file.go:123`` or None), ``message``, ``err`` (str or None), ``fields`` (the
-    other key/values), ``raw`` (the line as given, without its line ending). ``now`` resolves the
-    year of klog text times (default: the current time); a ``kubectl logs --timestamps`` time, when
-    present, is used instead as the reference, and as the time of lines that have none of their own.
-    """
-    raw = line.rstrip("\r\n")
+def _body_start(raw):
+    """(where the container's own text starts, the ``--timestamps`` match or None) past kubectl's prefixes."""
     pos = 0
     if raw.startswith("[pod/"):
         match = _KUBECTL_PREFIX.match(raw)
@@ -199,6 +216,74 @@ def parse_line(line, now=None):
         if match and raw[match.end():match.end() + 1] == " ":
             stamp = match  # turned into a datetime only when the line has no time of its own
             pos = match.end() + 1
+    return pos, stamp
+
+
+class MultilineJoiner:
+    """Rejoin klog text records whose values span several lines, from a stream of lines.
+
+    ``records(lines)`` yields one string per record: a line as it came, or a line ending in ``=<``
+    with its value's lines appended as klog wrote them (``\\n\\t<line>`` each, then ``\\n >`` and the
+    rest of the record), which ``parse_line`` reads back. A value's lines are recognised by their
+    tab and the close by `` >`` (keyvalues.go writeStringValue); with ``kubectl logs --timestamps``
+    or ``--prefix`` every line carries its own prefix, which is dropped from the continuation lines.
+    A line that is neither ends the record early (a truncated log) and is then read on its own.
+
+    Bounded: a record keeps at most ``max_chars`` characters of continuation text. ``lines`` is the
+    number of physical lines read, kept up to date even when the stream breaks part way.
+    """
+
+    def __init__(self, max_chars=MAX_RECORD_CHARS):
+        self.max_chars = max_chars
+        self.lines = 0
+
+    def records(self, lines):
+        count = 0
+        parts = None      # the record being joined: its lines, or None
+        size = 0
+        try:
+            for line in lines:
+                count += 1
+                if parts is not None:
+                    raw = line.rstrip("\r\n")
+                    body = raw[_body_start(raw)[0]:]
+                    if body[:1] == "\t":
+                        if size + len(body) <= self.max_chars:
+                            parts.append(body)
+                            size += len(body) + 1
+                        elif parts[-1] != "\t" + CUT_MARK:
+                            parts.append("\t" + CUT_MARK)
+                            size = self.max_chars + 1
+                        continue
+                    if body[:2] == " >":
+                        parts.append(body)
+                        if not body.endswith("=<"):   # another multi-line value may follow
+                            yield "\n".join(parts)
+                            parts = None
+                        continue
+                    yield "\n".join(parts)
+                    parts = None
+                if line.endswith(_MULTILINE_OPENERS):
+                    parts, size = [line.rstrip("\r\n")], 0
+                    continue
+                yield line
+            if parts is not None:
+                yield "\n".join(parts)
+        finally:
+            self.lines = count
+
+
+def parse_line(line, now=None):
+    """Parse one log line into a dict.
+
+    Keys: ``format`` (text|json|raw), ``severity`` (I|W|E|F or None), ``time`` (aware UTC datetime or
+    None), ``source`` (``file.go:123`` or None), ``message``, ``err`` (str or None), ``fields`` (the
+    other key/values), ``raw`` (the line as given, without its line ending). ``now`` resolves the
+    year of klog text times (default: the current time); a ``kubectl logs --timestamps`` time, when
+    present, is used instead as the reference, and as the time of lines that have none of their own.
+    """
+    raw = line.rstrip("\r\n")
+    pos, stamp = _body_start(raw)
     head = raw[pos:pos + 1]
     if head == "{":
         parsed = _parse_json(raw[pos:], raw, stamp)
@@ -232,6 +317,20 @@ def error_text(parsed):
 def is_error(parsed):
     """An error line: severity E/F, or any line that carries an error."""
     return parsed.get("severity") in ("E", "F") or bool(parsed.get("err"))
+
+
+def is_quota_line(parsed):
+    """A line of the FederatedResourceQuota controllers (not about bindings; facts §1.4 for their events).
+
+    Their source files are pkg/controllers/federatedresourcequota/federated_resource_quota_*.go at
+    v1.18.2 (klog text shows the file name, the JSON ``caller`` the directory and file), and their
+    structured lines carry the key ``federatedResourceQuota``. Their Work writes go through
+    ctrlutil/work.go, whose ``Failed to create/update work`` line does not say whose Work it is.
+    """
+    source = parsed.get("source") or ""
+    if source.startswith(QUOTA_SOURCE_PREFIX) or "/" + QUOTA_SOURCE_PREFIX in source:
+        return True
+    return QUOTA_LOG_KEY in (parsed.get("fields") or {})
 
 
 def is_binding_related(parsed):

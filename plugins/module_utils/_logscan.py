@@ -7,8 +7,15 @@ The runbook greps the logs twice: ``binding|work|error|failed`` (step 3) and
 ``forbidden|unauthorized|rbac`` (step 5). The scan does both in one pass over streamed lines and
 keeps only counts and a few samples, so memory stays flat however long the log is:
 
-- error lines the step-3 grep keeps are classified by cause (the klog ``err=`` when there is one);
+- error lines the step-3 grep keeps are classified by cause, from the klog ``err=`` and the message
+  (``Failed to apply overrides(<policy>) ...``, ``Failed to get member cluster: ...`` name the cause in
+  the message: pkg/util/overridemanager/overridemanager.go, pkg/controllers/binding/common.go at
+  v1.18.2); a line neither names is counted as unclassified, with samples;
+- error lines of the FederatedResourceQuota controllers are not binding failures: counted apart;
 - lines the step-5 grep keeps are counted apart, with the users the API server said it denied.
+
+klog text values that span lines (``err=<`` ...) are rejoined first (``_klog.MultilineJoiner``), so a
+record is greped and classified whole; ``lines_scanned`` still counts physical lines.
 
 The check is ``observe(client, options)``: find the pods with the first selector that matches and
 stream every container's log through a ``LogScan`` as it arrives (a log can be a million lines, so
@@ -31,7 +38,16 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     pod_log,
     pods_in,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._klog import binding_of, clusters_of, error_text, is_binding_related, is_error, parse_line
+from ansible_collections.karmada.runbooks.plugins.module_utils._klog import (
+    MultilineJoiner,
+    binding_of,
+    clusters_of,
+    error_text,
+    is_binding_related,
+    is_error,
+    is_quota_line,
+    parse_line,
+)
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal, unknown
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, utcnow
@@ -58,6 +74,24 @@ SIGNAL_STRENGTH = 0.6
 
 def _clip(text, limit=MAX_LINE):
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def line_causes(parsed):
+    """[(cause, details, part)] a log line names, one per cause: its ``err`` first, then its message.
+
+    Structured lines put the cause in ``err``; printf lines and some structured ones put it (or the
+    policy or cluster it concerns) in the message. An empty list means no cause is named.
+    """
+    found = {}
+    err = parsed.get("err")
+    message = parsed.get("message")
+    for text in (err, message if message != err else None):
+        if not text:
+            continue
+        for cause, details, part in classify(text):
+            if cause is not None and cause not in found:
+                found[cause] = (cause, details, part)
+    return list(found.values())
 
 
 class _Samples:
@@ -105,6 +139,7 @@ class LogScan:
         self.lines = 0
         self.matched = 0
         self.errors = 0
+        self.excluded_quota = 0
         self.formats = {}
         self.by_cause = {}
         self.unclassified = 0
@@ -124,11 +159,13 @@ class LogScan:
         (for the time span and the format); the rest is counted. ``lines_scanned`` also counts what was
         read before a stream broke part way.
         """
-        count = 0
+        joiner = MultilineJoiner()
+        records = joiner.records(lines)
+        count = 0            # records; joiner.lines counts physical lines
         last = parsed = None
         parsed_at = 0
         try:
-            for line in lines:
+            for line in records:
                 count += 1
                 last = line
                 # The cheap lower-case test goes first: is_rbac_related's case-insensitive search costs
@@ -147,10 +184,11 @@ class LogScan:
                     if is_error(parsed):
                         self._error(parsed, pod, container)
         finally:
-            self.lines += count
+            records.close()  # runs the joiner's own finally, so joiner.lines is final
+            self.lines += joiner.lines
             if count > 1:
                 self._span(parsed if parsed_at == count else self._parse(last), first=False)
-        return count
+        return joiner.lines
 
     def _parse(self, line):
         parsed = parse_line(line, self.now)
@@ -167,14 +205,14 @@ class LogScan:
             self.last = moment
 
     def _error(self, parsed, pod, container):
+        if is_quota_line(parsed):
+            self.excluded_quota += 1
+            return
         self.errors += 1
-        explained = False
         binding = None
         clusters = None
-        for cause, _details, part in classify(error_text(parsed)):
-            if cause is None:
-                continue
-            explained = True
+        causes = line_causes(parsed)
+        for cause, _details, part in causes:
             tally = self.by_cause.get(cause)
             if tally is None:
                 tally = self.by_cause[cause] = _CauseCount(self.max_samples)
@@ -186,7 +224,7 @@ class LogScan:
                 tally.bindings.add(binding)
             if len(tally.clusters) < MAX_LISTED:
                 tally.clusters.update(clusters)
-        if not explained:
+        if not causes:
             self.unclassified += 1
             self.unclassified_samples.add(error_text(parsed), parsed, pod, container)
 
@@ -228,6 +266,7 @@ class LogScan:
                                "clusters": sorted(tally.clusters), "samples": tally.samples.as_list()}
         return {"pods": self.pods, "format": self.format(), "formats": dict(self.formats),
                 "lines_scanned": self.lines, "lines_matched": self.matched, "errors": self.errors,
+                "excluded_federated_resource_quota": self.excluded_quota,
                 "by_cause": by_cause, "unclassified": self.unclassified,
                 "unclassified_samples": self.unclassified_samples.as_list(), "rbac_lines": self.rbac_lines,
                 "rbac": self.rbac(), "first_line_time": format_rfc3339(self.first, fraction=True),

@@ -20,6 +20,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
     no_cause_advice,
     runbook_row_text,
     slo_view,
+    unrecognised_view,
     window_text,
 )
 
@@ -75,6 +76,11 @@ def console_summary(report, paths=None):
     head.append(f"Window: {window_text(report.get('window'))}")
     slo = slo_view(report)
     head.append(f"SLO: {slo['note'] or slo['brief']}")
+    unnamed = unrecognised_view(verdict)
+    if unnamed:
+        # One line, the newest sample as an example: the report files have the others.
+        head.append(f"Unrecognised: {unnamed['count']} failure(s) match no known cause"
+                    + (f"; e.g. {unnamed['samples'][0]}" if unnamed["samples"] else ""))
 
     checks = report.get("checks") or []
     check_lines = [f"  {str(check.get('status')).upper():<7} {check.get('runbook_step')} {check.get('id')}: "

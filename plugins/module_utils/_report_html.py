@@ -33,6 +33,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
     safe_href,
     slo_view,
     target_rows,
+    unrecognised_view,
     verdict_text,
     window_text,
 )
@@ -157,12 +158,22 @@ def _html_impact(report):
     return "".join(parts) + "</section>"
 
 
+def _html_unrecognised(verdict):
+    unnamed = unrecognised_view(verdict)
+    if not unnamed:
+        return ""
+    samples = "".join(f'<li class="ev">{_h(sample)}</li>' for sample in unnamed["samples"])
+    return (f'<h3>Failures that match no known cause</h3><p>{_h(unnamed["text"])}</p>'
+            + (f"<ul>{samples}</ul>" if samples else ""))
+
+
 def _html_diagnosis(report, causes):
     verdict = report.get("verdict") or {}
     unknown = verdict.get("unknown_checks") or []
     return ("<section><h2>Diagnosis</h2>"
             f"<p>Verdict: {_badge(verdict.get('status'))} {_h(verdict_text(verdict))}</p>"
             + (("<h3>Probable causes, most likely first</h3>" + _html_causes(causes)) if causes else "")
+            + _html_unrecognised(verdict)
             + (f"<p>Checks that could not run: {_h(', '.join(unknown))}</p>" if unknown else "")
             + "<h3>Checks</h3>" + _html_checks(report.get("checks") or []) + "</section>")
 

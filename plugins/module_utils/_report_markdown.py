@@ -32,6 +32,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
     safe_href,
     slo_view,
     target_rows,
+    unrecognised_view,
     verdict_text,
     window_text,
 )
@@ -119,6 +120,10 @@ def _md_diagnosis(report, causes):
             lines.append(f"   - ... {view['evidence_more']} more evidence item(s) in report.json")
     if causes:
         lines.append("")
+    unnamed = unrecognised_view(verdict)
+    if unnamed:
+        lines += ["### Failures that match no known cause", "", md_text(unnamed["text"]), ""]
+        lines += [f"- {md_code(sample)}" for sample in unnamed["samples"]] + [""]
     if verdict.get("unknown_checks"):
         lines += [f"Checks that could not run: {', '.join(f'`{check}`' for check in verdict['unknown_checks'])}.", ""]
     lines += ["### Checks", "", "| Step | Check | Status | Summary |", "| --- | --- | --- | --- |"]

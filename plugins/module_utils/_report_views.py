@@ -36,6 +36,9 @@ TITLE = "Binding to Work sync diagnosis"
 # The views show this many evidence items per cause or check and names per list; report.json keeps all.
 EVIDENCE_SHOWN = 10
 NAMES_SHOWN = 30
+# Samples of failures that match no known cause: as many and as long as the verdict keeps (_verdict).
+UNRECOGNISED_SHOWN = 5
+UNRECOGNISED_WIDTH = 500
 
 
 def one_line(text, width=None):
@@ -201,6 +204,24 @@ def cause_views(verdict):
     return views
 
 
+def unrecognised_view(verdict):
+    """The verdict's failures that match no known cause, or None if there are none.
+
+    {'count': n, 'text': 'n failure(s) ... (sources)', 'samples': [one line each, bounded]}; the
+    samples are cluster text, which each renderer escapes its own way.
+    """
+    entry = (verdict or {}).get("unrecognised")
+    if not isinstance(entry, dict) or not is_number(entry.get("count")) or entry["count"] < 1:
+        return None
+    count = int(entry["count"])
+    sources = [str(source) for source in entry.get("sources") or [] if source]
+    samples = [one_line(sample, UNRECOGNISED_WIDTH) for sample in entry.get("samples") or [] if isinstance(sample, str)]
+    text = (f"{count} binding sync failure(s) match no known cause"
+            + (f" (seen by {', '.join(sources)})" if sources else "")
+            + ": follow the runbook by hand for them, and report their text so the cause catalogue can learn it.")
+    return {"count": count, "text": text, "samples": samples[:UNRECOGNISED_SHOWN]}
+
+
 def no_cause_advice(verdict):
     status = (verdict or {}).get("status")
     if status == "healthy":
@@ -210,6 +231,9 @@ def no_cause_advice(verdict):
         unknown = ", ".join((verdict or {}).get("unknown_checks") or [])
         return (f"No cause was found, but some checks could not run ({unknown}). Give the diagnosis the access it "
                 "lacks (see each check's error) and run it again.")
+    if unrecognised_view(verdict):
+        return ("No probable cause could be named, but failures were seen that match no known cause: read their "
+                "samples under Diagnosis and follow the runbook by hand.")
     return "No probable cause could be named, but checks failed: read them under Diagnosis and follow the runbook by hand."
 
 

@@ -24,6 +24,10 @@ How causes are weighed:
   failing binding for up to ~16 minutes, so after a fix they can sit unsynced; the runbook says
   to restart the controller-manager. Workqueue depth and retry ratio add support when known.
   Bindings whose Works all exist are left out: what they wait for is the member side, not the queue.
+- Unrecognised failures: failure events and error lines that match no cause of the catalogue
+  (the ``unclassified`` counts and samples of ``sync_failure_events`` and ``controller_logs``) are
+  reported in ``unrecognised``, and make the status ``degraded``: a failure nobody can name is not
+  health. They are never turned into a cause.
 - Ranking: confidence, then the fixed ``PRIORITY`` (root causes that block Work creation outright
   before the ones that follow from them), then the cause id.
 """
@@ -48,6 +52,10 @@ STALE_FACTOR = 0.5
 QUIET_ERROR_RATIO = 0.001
 EVIDENCE_PER_CAUSE = 10
 SUMMARY_NAMES = 3
+# Where unrecognised failures are counted: (check id, the key of the text in its unclassified_samples).
+UNRECOGNISED_SOURCES = (("sync_failure_events", "message"), ("controller_logs", "text"))
+UNRECOGNISED_SAMPLES = 5
+UNRECOGNISED_SAMPLE_CHARS = 500
 
 KEY_CHECKS = ("sync_failure_events", "execution_namespaces", "controller_logs")
 # Checks whose signals come from what already happened (events, log lines), not from present state.
@@ -324,6 +332,35 @@ def _stuck_signals(findings, unexplained, activity, stale_causes):
     return signals
 
 
+def unrecognised(findings):
+    """Failures that match no known cause: ``count``, ``by_source`` {check id: n}, ``sources`` and
+    ``samples`` (distinct texts as the cluster wrote them, at most UNRECOGNISED_SAMPLES, each cut to
+    UNRECOGNISED_SAMPLE_CHARS) from the ``unclassified`` details of the checks that count them.
+    """
+    findings = _valid_findings(findings)
+    result = {"count": 0, "by_source": {}, "sources": [], "samples": []}
+    for check_id, key in UNRECOGNISED_SOURCES:
+        item = _first(findings, check_id)
+        if not _ran(item):
+            continue
+        details = _dict(item.get("details"))
+        count = _number(details.get("unclassified"))
+        if not count or count < 1:
+            continue
+        result["count"] += int(count)
+        result["by_source"][check_id] = int(count)
+        result["sources"].append(check_id)
+        for sample in _list(details.get("unclassified_samples")):
+            text = _dict(sample).get(key)
+            if not isinstance(text, str) or not text:
+                continue
+            if len(text) > UNRECOGNISED_SAMPLE_CHARS:
+                text = text[:UNRECOGNISED_SAMPLE_CHARS - 3] + "..."
+            if text not in result["samples"] and len(result["samples"]) < UNRECOGNISED_SAMPLES:
+                result["samples"].append(text)
+    return result
+
+
 def _rank_key(cause):
     return (-cause["confidence"], PRIORITY.index(cause["id"]), cause["id"])
 
@@ -333,7 +370,7 @@ def decide(findings, now=None, threshold=THRESHOLD, stale_after=STALE_AFTER_SECO
     """The verdict of docs/report-schema.md from a list of findings.
 
     Returns ``status``, ``summary``, ``causes`` (ranked), ``unknown_checks``, plus ``failing_checks``,
-    ``failure_activity`` (see failure_activity()) and ``threshold``. ``now`` (datetime or RFC 3339
+    ``failure_activity`` (see failure_activity()), ``unrecognised`` (see unrecognised()) and ``threshold``. ``now`` (datetime or RFC 3339
     string; default: the current time) is when the findings were gathered.
     """
     findings = _valid_findings(findings)
@@ -364,14 +401,16 @@ def decide(findings, now=None, threshold=THRESHOLD, stale_after=STALE_AFTER_SECO
     causes = sorted((c for c in built.values() if c["confidence"] >= threshold), key=_rank_key)
     unknown_checks = [f["id"] for f in findings if f.get("status") == "unknown"]
     failing = [f["id"] for f in findings if f.get("status") == "fail"]
-    status = _status(findings, causes, failing, unknown_checks)
-    return {"status": status, "summary": _summary(status, causes, findings, failing, unknown_checks, activity),
+    unnamed = unrecognised(findings)
+    status = _status(findings, causes, failing, unknown_checks, unnamed)
+    return {"status": status,
+            "summary": _summary(status, causes, findings, failing, unknown_checks, activity, unnamed),
             "causes": causes, "unknown_checks": unknown_checks, "failing_checks": failing,
-            "failure_activity": activity, "threshold": threshold}
+            "failure_activity": activity, "unrecognised": unnamed, "threshold": threshold}
 
 
-def _status(findings, causes, failing, unknown_checks):
-    if causes or failing:
+def _status(findings, causes, failing, unknown_checks, unnamed):
+    if causes or failing or unnamed["count"]:
         return "degraded"
     ran = {f["id"] for f in findings if f.get("status") != "unknown"}
     if not findings or not ran.intersection(KEY_CHECKS) or 2 * len(unknown_checks) >= len(findings):
@@ -405,7 +444,12 @@ def describe(cause):
     return text
 
 
-def _summary(status, causes, findings, failing, unknown_checks, activity):
+def _unrecognised_text(unnamed):
+    return (f"{_plural(unnamed['count'], 'binding sync failure')} "
+            f"match{'es' if unnamed['count'] == 1 else ''} no known cause; see samples")
+
+
+def _summary(status, causes, findings, failing, unknown_checks, activity, unnamed):
     if status == "degraded" and causes:
         text = "degraded: " + describe(causes[0])
         if not causes[0]["current"] and activity["last_failure_age_seconds"] is not None:
@@ -417,7 +461,12 @@ def _summary(status, causes, findings, failing, unknown_checks, activity):
             text += "; also: " + "; ".join(also)
         if earlier:
             text += "; earlier: " + "; ".join(earlier)
+        if unnamed["count"]:
+            text += "; " + _unrecognised_text(unnamed)
         return text
+    if status == "degraded" and unnamed["count"]:
+        text = "degraded: " + _unrecognised_text(unnamed)
+        return text + (f"; failing checks: {', '.join(failing)}" if failing else "")
     if status == "degraded":
         return f"degraded: no known cause found; failing checks: {', '.join(failing)}"
     if status == "unknown":

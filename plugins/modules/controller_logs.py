@@ -108,7 +108,9 @@ finding:
     - The check's finding for the report (see docs/report-schema.md, check C(controller_logs)).
     - C(details) holds C(pods) (name, containers, lines, error), C(selector), C(format) (text, json or
       mixed), C(lines_scanned), C(lines_matched) (kept by the runbook's grep), C(errors) (error lines among
-      them), C(by_cause) (count, bindings, clusters, samples), C(unclassified), C(rbac_lines) and C(rbac).
+      them), C(by_cause) (count, bindings, clusters, samples), C(unclassified), C(unclassified_samples),
+      C(excluded_federated_resource_quota) (FederatedResourceQuota controller lines, not in C(errors)),
+      C(rbac_lines) and C(rbac).
   returned: always
   type: dict
 """

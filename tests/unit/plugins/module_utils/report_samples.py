@@ -68,6 +68,15 @@ def verdict(causes=None, status="degraded"):
             "causes": causes, "unknown_checks": ["rbac"]}
 
 
+def unrecognised_verdict():
+    """A verdict with no cause but failures that match none, one sample carrying markup and a line break."""
+    result = verdict([], "degraded")
+    result["summary"] = "degraded: 3 binding sync failures match no known cause; see samples"
+    result["unrecognised"] = {"count": 3, "by_source": {"sync_failure_events": 3}, "sources": ["sync_failure_events"],
+                              "samples": ["admission denied: " + XSS + "\n\tsecond | `line`", "y" * 800]}
+    return result
+
+
 ALERT = {"alertname": "KarmadaBindingSyncWorkAvailabilityBurnRateHigh", "status": "firing", "startsAt": "2025-11-25T02:10:00Z",
          "labels": {"alertname": "KarmadaBindingSyncWorkAvailabilityBurnRateHigh", "severity": "page"},
          "annotations": {"runbook_url": "javascript:alert(1)", "summary": "burning <b>fast</b>"}}

@@ -285,3 +285,12 @@ def test_failure_events_group_by_policy_and_skip_old_ones():
     assert items[0]["clusters"] == ["member1", "member2"] and items[0]["count"] == 7
     assert items[0]["bindings"] == ["default/nginx-deployment"]
     assert digest.ignored_old == 1
+
+
+def test_unexplained_samples_keep_a_bounded_message_but_count_the_whole_text():
+    long_message = "an admission plugin said no: " + "x" * 5000
+    details = summarize(pair("api", long_message) + pair("web", long_message))
+    assert details["unclassified"] == 4
+    assert len(details["unclassified_samples"]) == 1
+    sample = details["unclassified_samples"][0]
+    assert sample["events"] == 4 and len(sample["message"]) <= 1003 and sample["message"].endswith("...")

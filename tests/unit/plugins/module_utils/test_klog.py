@@ -18,12 +18,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._klog import (
+    CUT_MARK,
+    MultilineJoiner,
     binding_of,
     clusters_of,
     error_text,
     go_unquote,
     is_binding_related,
     is_error,
+    is_quota_line,
     klog_time,
     parse_line,
     printf_error,
@@ -395,3 +398,97 @@ def test_hostile_lines_stay_linear():
         assert parse_line(line, NOW)["format"] == "text"
     # Quadratic behaviour on any of these takes minutes; linear takes milliseconds.
     assert time.process_time() - started < 5
+
+
+# -- multi-line values (k8s.io/klog/v2 v2.130.1 internal/serialize/keyvalues.go writeStringValue) ---------
+# A value with a line break is written "key=<", then each of its lines after a tab, then " >" and the
+# remaining pairs; the klog test (keyvalues_test.go) shows the same shape.
+WEBHOOK_ERR = ('Internal error occurred: failed calling webhook "work.karmada.io": failed to call webhook: '
+               'Post "https://karmada-webhook.karmada-system.svc:443/mutate-work?timeout=3s": context deadline exceeded')
+MULTILINE = [
+    'E1125 14:59:05.918016       1 binding_controller.go:168] "Failed to transform ResourceBinding to works" err=<',
+    "\t[" + WEBHOOK_ERR + ",",
+    '\t\tsecond line, "quoted" and = signs',
+    "\t]",
+    ' > namespace="default" binding="api-deployment"',
+]
+
+
+def join(lines, **kwargs):
+    joiner = MultilineJoiner(**kwargs)
+    return list(joiner.records(iter(lines))), joiner.lines
+
+
+def test_multiline_err_is_rejoined_and_parsed_whole(causes_in):
+    records, count = join(MULTILINE + ["I1125 14:59:06.000000       1 work.go:110] Work a/b is up to date."])
+    assert count == 6 and len(records) == 2
+    parsed = parse_line(records[0], NOW)
+    assert parsed["err"] == "[" + WEBHOOK_ERR + ',\n\tsecond line, "quoted" and = signs\n]'
+    assert parsed["fields"] == {"namespace": "default", "binding": "api-deployment"}
+    assert binding_of(parsed) == "default/api-deployment"
+    assert "work_webhook_unavailable" in causes_in(error_text(parsed))
+
+
+def test_multiline_with_kubectl_timestamps_and_prefix_on_every_line():
+    prefix = "[pod/karmada-controller-manager-5pfgv/karmada-controller-manager] 2026-11-25T14:59:05.918016123Z "
+    records, count = join([prefix + line for line in MULTILINE])
+    assert count == 5 and len(records) == 1
+    parsed = parse_line(records[0], NOW)
+    assert parsed["err"].startswith("[Internal error occurred") and parsed["err"].endswith("\n]")
+    assert parsed["fields"]["binding"] == "api-deployment"
+
+
+def test_two_multiline_values_in_one_record():
+    lines = ['E1125 14:59:05.918016       1 x.go:1] "Failed" err=<', "\tone", "\ttwo", " > detail=<", "\tthree",
+             ' > k="v"']
+    records, _count = join(lines)
+    parsed = parse_line(records[0], NOW)
+    assert parsed["err"] == "one\ntwo"
+    assert parsed["fields"] == {"detail": "three", "k": "v"}
+
+
+def test_unterminated_multiline_value_ends_at_the_next_record():
+    lines = MULTILINE[:3] + ['E1125 14:59:07.000000       1 x.go:1] "Next" err="plain"']
+    records, count = join(lines)
+    assert count == 4 and len(records) == 2
+    assert parse_line(records[0], NOW)["err"].endswith('"quoted" and = signs')
+    assert parse_line(records[1], NOW)["err"] == "plain"
+
+
+def test_multiline_value_is_bounded():
+    lines = [MULTILINE[0]] + ["\t" + "x" * 100] * 10000 + [" >"]
+    records, count = join(lines, max_chars=1000)
+    assert count == 10002 and len(records) == 1
+    assert len(records[0]) < 1300
+    assert parse_line(records[0], NOW)["err"].endswith(CUT_MARK)
+
+
+def test_joiner_counts_lines_read_before_a_stream_breaks():
+    def broken():
+        yield from MULTILINE[:3]
+        raise OSError("connection reset by peer")
+
+    joiner = MultilineJoiner()
+    with pytest.raises(OSError):
+        list(joiner.records(broken()))
+    assert joiner.lines == 3
+
+
+def test_single_lines_pass_through_unchanged():
+    lines = ['E1125 14:59:05.918016       1 x.go:1] "Failed" err="a=<"', "\tnot a continuation", "{}"]
+    assert join(lines) == (lines, 3)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('E1125 14:59:05.918016       1 federated_resource_quota_sync_controller.go:93] "Failed to build works for '
+     'federatedResourceQuota" err="x" namespacedName="default/quota"', True),
+    ('E1125 14:59:05.918016       1 federated_resource_quota_sync_controller.go:192] "Failed to list works" err="x"', True),
+    ('{"ts":1795618785221.5,"caller":"federatedresourcequota/federated_resource_quota_status_controller.go:85",'
+     '"msg":"Failed to collect status from works to federatedResourceQuota","err":"x"}', True),
+    ('{"ts":1795618785221.5,"caller":"controller.go:316","msg":"Reconciler error","err":"x",'
+     '"federatedResourceQuota":"default/quota"}', True),
+    ('E1125 14:59:05.918016       1 binding_controller.go:168] "Failed to transform ResourceBinding to works" err="x"',
+     False),
+])
+def test_is_quota_line(line, expected):
+    assert is_quota_line(parse_line(line, NOW)) is expected

@@ -336,3 +336,66 @@ def test_check_is_assess_of_observe(fake_kube):
     client = fake_kube(lists={PODS: [pod("cm-a", CONTAINER)]}, logs={_karmada.pod_log("karmada-system", "cm-a"): MISSING_NS})
     result = _logscan.check(client, options())
     assert [s["cause"] for s in result["signals"]] == ["execution_namespace_missing"]
+
+
+# -- multi-line values, message-level causes, FederatedResourceQuota lines -------------------------------
+
+MULTILINE_WEBHOOK = [
+    'E1125 14:59:30.100000       1 binding_controller.go:168] "Failed to transform ResourceBinding to works" err=<',
+    '\tInternal error occurred: failed calling webhook "work.karmada.io": failed to call webhook: Post',
+    '\t"https://karmada-webhook.karmada-system.svc:443/mutate-work?timeout=3s": context deadline exceeded',
+    ' > namespace="default" binding="api-deployment"',
+]
+
+
+def test_multiline_err_is_classified_whole_and_lines_are_counted_physically():
+    details = scan(STARTUP + MULTILINE_WEBHOOK).details()
+    assert details["lines_scanned"] == 7
+    assert details["errors"] == 1 and details["unclassified"] == 0
+    entry = details["by_cause"]["work_webhook_unavailable"]
+    assert entry["count"] == 1 and entry["bindings"] == ["default/api-deployment"]
+    assert entry["samples"][0]["text"].endswith("context deadline exceeded")
+    assert details["last_line_time"] == "2026-11-25T14:59:30.100000Z"
+
+
+@pytest.mark.parametrize("line, cause", [
+    # overridemanager.go applyNamespacedOverrides (printf): the policy is named in the message only
+    ("E1125 15:00:00.000001       1 overridemanager.go:191] Failed to apply overrides(default/nginx-tuning) for "
+     "resource(default/nginx), error: an overrider error nobody has seen", "override_policy_failure"),
+    # common.go ensureWork (structured): the message says what failed, err is the interpreter's own text
+    ('E1125 15:00:00.000001       1 common.go:90] "Failed to revise replica for workload in cluster." '
+     'err="lua script error" workloadKind="Deployment" cluster="member1"', "invalid_resource_template"),
+    # overridemanager.go ApplyOverridePolicies (printf, JSON format)
+    ('{"ts":1795618785221.5,"caller":"overridemanager.go:98","msg":"Failed to get member cluster: member9, error: '
+     'an unexpected failure"}', "target_cluster_missing"),
+])
+def test_the_message_names_the_cause_when_err_does_not(line, cause):
+    details = scan([line]).details()
+    assert set(details["by_cause"]) == {cause}
+    assert details["by_cause"][cause]["count"] == 1
+    assert details["unclassified"] == 0
+
+
+def test_err_and_message_naming_the_same_cause_count_the_line_once():
+    details = scan(OVERRIDE).details()
+    assert details["by_cause"]["override_policy_failure"]["count"] == 2
+
+
+QUOTA_LINES = [
+    'E1125 14:59:40.000001       1 federated_resource_quota_sync_controller.go:93] "Failed to build works for '
+    'federatedResourceQuota" err="namespaces \\"karmada-es-member2\\" not found" namespacedName="default/quota"',
+    'E1125 14:59:40.000002       1 federated_resource_quota_sync_controller.go:192] "Failed to list works" err="boom"',
+    '{"ts":1795618785221.5,"caller":"federatedresourcequota/federated_resource_quota_status_controller.go:85",'
+    '"msg":"Failed to collect status from works to federatedResourceQuota","err":"something new",'
+    '"federatedResourceQuota":"default/quota"}',
+]
+
+
+def test_federated_resource_quota_lines_are_not_binding_failures():
+    details = scan(QUOTA_LINES + MISSING_NS).details()
+    assert details["excluded_federated_resource_quota"] == 3
+    assert details["errors"] == 3  # the binding lines of MISSING_NS only
+    assert details["by_cause"]["execution_namespace_missing"]["count"] == 3
+    assert details["unclassified"] == 0
+    assert scan(QUOTA_LINES).details()["by_cause"] == {}
+    assert log_finding(scan(QUOTA_LINES).details(), "1 pod")["status"] == "ok"

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _report_console, _report_files
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import CAUSE_IDS, CHECKS, finding
-from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import cause, report, slo, verdict
+from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import cause, report, slo, unrecognised_verdict, verdict
 
 
 def test_console_summary_is_short_and_names_the_cause_and_the_fix():
@@ -54,3 +54,15 @@ def test_console_summary_when_healthy():
     text = _report_console.console_summary(report([slo("ok")], verdict, alert=None))
     assert "No probable cause found" in text and "Alert: none given" in text
     assert "SLO: OK - burn rate 5m 30.2x" in text
+
+
+def test_console_summary_shows_unrecognised_failures_on_one_line():
+    text = _report_console.console_summary(report(the_verdict=unrecognised_verdict()))
+    lines = text.splitlines()
+    assert lines[0].endswith("DEGRADED")
+    unrecognised = [line for line in lines if line.startswith("Unrecognised: ")]
+    assert len(unrecognised) == 1
+    assert unrecognised[0].startswith("Unrecognised: 3 failure(s) match no known cause; e.g. admission denied: ")
+    assert len(unrecognised[0]) <= _report_console.CONSOLE_WIDTH
+    assert "failures were seen that match no known cause" in text
+    assert len(lines) <= _report_console.CONSOLE_MAX_LINES

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _report_html
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
-from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import report, slo, verdict
+from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import XSS, report, slo, unrecognised_verdict, verdict
 
 
 def test_html_escapes_every_string_from_the_cluster():
@@ -53,3 +53,12 @@ def test_charts_without_data_show_a_placeholder_and_why(checks, reason):
     assert page.count('class="no-data"') == 2
     assert reason in page
     assert "<polyline" not in page
+
+
+def test_html_shows_unrecognised_failures_escaped_and_bounded():
+    page = _report_html.to_html(report(the_verdict=unrecognised_verdict()))
+    part = page[page.index("<h3>Failures that match no known cause</h3>"):page.index("<h3>Checks</h3>")]
+    assert "3 binding sync failure(s) match no known cause (seen by sync_failure_events)" in part
+    assert XSS not in page and "&lt;script&gt;" in part
+    assert part.count('<li class="ev">') == 2
+    assert "y" * 497 + "..." in part and "y" * 498 not in part

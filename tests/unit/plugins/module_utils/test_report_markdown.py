@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _report_markdown
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import RUNBOOK_URL
-from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import XSS, report, slo, verdict
+from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import XSS, report, slo, unrecognised_verdict, verdict
 
 
 def _outside_code(markdown):
@@ -65,3 +65,15 @@ def test_markdown_says_when_the_budget_runs_out(left, expected):
     markdown = _report_markdown.to_markdown(report(checks=[check]))
     row = next(line for line in markdown.splitlines() if line.startswith("| Budget exhausted in"))
     assert expected in row
+
+
+def test_markdown_shows_unrecognised_failures_as_code_bounded():
+    text = _report_markdown.to_markdown(report(the_verdict=unrecognised_verdict()))
+    part = text[text.index("### Failures that match no known cause"):text.index("### Checks")]
+    assert "3 binding sync failure(s) match no known cause (seen by sync_failure_events)" in part
+    samples = [line for line in part.splitlines() if line.startswith("- ")]
+    assert len(samples) == 2
+    assert samples[0] == "- `` admission denied: " + XSS + " second \\| `line` ``"  # one line, one code span
+    assert "<script" not in _outside_code(text)
+    assert len(samples[1]) < 520
+    assert "match no known cause: read their samples" in text

@@ -514,3 +514,52 @@ def test_retries_are_a_symptom_while_a_current_cause_explains_them():
     assert ids(verdict) == ["execution_namespace_missing"]
     without_cause = decide([events_finding(minutes_ago=0.2), error_rate_finding(0.75), retrying], now=NOW)
     assert "workqueue_stuck" in ids(without_cause)        # unexplained retries still count
+
+
+# ---------------------------------------------------------------------------------------- unrecognised
+
+
+def unclassified_events(count, messages):
+    details = {"scope": "all", "total": count, "failures": [], "by_cause": {}, "unclassified": count,
+               "unclassified_samples": [{"message": m, "events": 1, "count": 1} for m in messages],
+               "last_failure": None}
+    return finding("sync_failure_events", "warn", "events", details=details)
+
+
+def unclassified_logs(count, texts):
+    details = {"lines_scanned": 40, "unclassified": count,
+               "unclassified_samples": [{"text": t, "count": 1} for t in texts]}
+    return finding("controller_logs", "warn", "logs", details=details)
+
+
+def test_unrecognised_failures_make_the_verdict_degraded_with_bounded_samples():
+    long_text = "x" * 2000
+    findings = [ok(c) for c in CHECKS if c not in ("sync_failure_events", "controller_logs")]
+    findings += [unclassified_events(4, ["something new", long_text, "a", "b"]),
+                 unclassified_logs(3, ["something new", "c", "d"])]
+    verdict = decide(findings, now=NOW)
+    assert verdict["status"] == "degraded"
+    assert verdict["causes"] == []
+    entry = verdict["unrecognised"]
+    assert entry["count"] == 7
+    assert entry["by_source"] == {"sync_failure_events": 4, "controller_logs": 3}
+    assert entry["sources"] == ["sync_failure_events", "controller_logs"]
+    assert len(entry["samples"]) == 5 and entry["samples"][0] == "something new"
+    assert entry["samples"].count("something new") == 1  # distinct texts only
+    assert max(len(s) for s in entry["samples"]) <= 500
+    assert verdict["summary"] == "degraded: 7 binding sync failures match no known cause; see samples"
+
+
+def test_unrecognised_failures_are_added_to_a_cause_summary():
+    findings = [events_finding([missing_ns_event_signal()]), namespaces_finding(missing=["member2"]),
+                unclassified_logs(1, ["something new"])]
+    verdict = decide(findings, now=NOW)
+    assert ids(verdict)[0] == "execution_namespace_missing"
+    assert verdict["unrecognised"]["count"] == 1
+    assert verdict["summary"].endswith("; 1 binding sync failure matches no known cause; see samples")
+
+
+def test_nothing_unrecognised_stays_healthy():
+    verdict = decide([ok(check) for check in CHECKS], now=NOW)
+    assert verdict["unrecognised"] == {"count": 0, "by_source": {}, "sources": [], "samples": []}
+    assert verdict["status"] == "healthy"
