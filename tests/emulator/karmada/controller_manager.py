@@ -19,7 +19,7 @@ from ..controllers import Controller
 from ..metrics import Registry
 from ..rbac import Attributes, Identity, authorize
 from ..resources import CLUSTER, CLUSTER_OVERRIDE_POLICY, CLUSTER_RESOURCE_BINDING, LEASE, NAMESPACE, OVERRIDE_POLICY, POD, RESOURCE_BINDING, WORK
-from . import klog
+from . import klog, writefaults
 from .events import EventRecorder
 from .names import EXECUTION_SPACE_PREFIX, cluster_of, execution_space
 from .overrides import OverrideFailure, apply_overrides, policy_priority
@@ -111,6 +111,7 @@ class Incarnation:
                        for rtype, name in BINDING_CONTROLLERS.items()}
         self.cluster_queue = Controller("cluster-controller", self._reconcile_cluster_key)
         self.stopped = False
+        self.started = time.monotonic()          # the informer caches are as fresh as this (writefaults)
 
     def all_queues(self):
         return [*self.queues.values(), self.cluster_queue]
@@ -481,10 +482,16 @@ class ControllerManager:
             pass                      # e.g. the namespace is terminating: client-go drops the event too
 
     def _ensure_work(self, binding, template, cluster_name):
+        revise_error = writefaults.interpreter_failure(self, binding, template, cluster_name)
+        if revise_error is not None:                  # common.go:88 ReviseReplica comes before the overrides
+            writefaults.log_revise_failure(self, template, cluster_name, revise_error)
+            raise WorkError(revise_error)
         cluster = self.karmada.find(CLUSTER, "", cluster_name)
         if cluster is None:
-            message = f'clusters.cluster.karmada.io "{cluster_name}" not found'
-            self.logf("E", "overridemanager.go:95", f"Failed to get member cluster: {cluster_name}, error: {message}")
+            # overridemanager.go:97 reads the Cluster through the manager's cached client: controller-runtime
+            # v0.23.1 cache_reader.go:75 NewNotFound with the Kind as the resource.
+            message = f'Cluster.cluster.karmada.io "{cluster_name}" not found'
+            self.logf("E", "overridemanager.go:98", f"Failed to get member cluster: {cluster_name}, error: {message}")
             self._log_override_failure(template, cluster_name, message)
             raise WorkError(message)
         try:
@@ -528,6 +535,8 @@ class ControllerManager:
         meta = desired["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         existing = self.karmada.find(WORK, namespace, name)
+        if existing is not None and writefaults.cache_misses(self, namespace):
+            existing = None                           # the new leader's Work cache has not seen it yet
         try:
             if existing is not None and existing["metadata"].get("deletionTimestamp"):
                 raise WorkError(f"work {namespace}/{name} is being deleted")
@@ -535,6 +544,11 @@ class ControllerManager:
                 self.logf("I", "work.go:110", f"Work {namespace}/{name} is up to date.", verbosity=2)
                 return
             verb = "update" if existing is not None else "create"
+            try:                                      # client-go and the API server's priority and fairness
+                writefaults.client_failure(self, verb, namespace, name)
+            except writefaults.Refused as refused:
+                self._count_refused(verb, refused)
+                raise WorkError(refused.message) from None
             allowed = authorize(self.karmada, self.identity,
                                 Attributes(verb, "work.karmada.io", "works", "", namespace, name))[0]
             if not allowed:
@@ -549,6 +563,11 @@ class ControllerManager:
             if not self.faults["webhook_available"]:
                 self.emulator.count_request("karmada-apiserver", "POST" if verb == "create" else "PUT", WORK, 500)
                 raise WorkError(WEBHOOK_ERROR)
+            try:
+                writefaults.server_failure(self, verb, namespace, name, existing)
+            except writefaults.Refused as refused:
+                self._count_refused(verb, refused)
+                raise WorkError(refused.message) from None
             if verb == "create":
                 desired["metadata"]["labels"]["work.karmada.io/permanent-id"] = str(uuid.uuid4())
                 self.karmada.create(WORK, desired)
@@ -570,6 +589,10 @@ class ControllerManager:
         except WorkError as exc:
             self.logf("E", "work.go:98", f"Failed to create/update work {namespace}/{name}. Error: {exc}")
             raise
+
+    def _count_refused(self, verb, refused):
+        for _attempt in range(refused.attempts if refused.code is not None else 0):
+            self.emulator.count_request("karmada-apiserver", "POST" if verb == "create" else "PUT", WORK, refused.code)
 
     def _delete_works(self, binding):
         label = permanent_id_label(binding)

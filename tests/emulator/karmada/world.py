@@ -34,6 +34,7 @@ from .history import History
 from .names import binding_name, execution_space, work_name
 from .overrides import apply_overrides
 from .works import CRB_ID, RB_ID, work_for
+from .writefaults import conflicting_works, oversized_works
 
 MEMBER_KUBERNETES_VERSION = "v1.31.2"
 RBAC_TYPES = {"Role": ROLE, "RoleBinding": ROLE_BINDING, "ClusterRole": CLUSTER_ROLE,
@@ -129,6 +130,9 @@ def _existing_work(store, binding, template, cluster, scenario, now):
     if cluster in faults["missing_namespaces"] or cluster in faults["unsynced_clusters"] \
             or cluster in faults["missing_clusters"] or cluster in faults["terminating_namespaces"]:
         return None
+    if template["kind"] == "Deployment" and work_name("Deployment", template["metadata"]["name"],
+                                                      template["metadata"]["namespace"]) in oversized_works(faults):
+        return None                    # too large to store: it never was
         # the Works of a terminating namespace were deleted with it
     cluster_obj = store.find(CLUSTER, "", cluster)
     try:
@@ -137,6 +141,9 @@ def _existing_work(store, binding, template, cluster, scenario, now):
         workload, applied = template, []
     work = work_for(workload, binding, cluster, applied)
     work["metadata"]["labels"]["work.karmada.io/permanent-id"] = str(uuid.uuid4())
+    if (execution_space(cluster), work["metadata"]["name"]) in conflicting_works(faults):
+        # Another writer keeps changing this Work, so it never matches what the binding controller wants.
+        work["spec"]["workload"]["manifests"][0].setdefault("spec", {})["replicas"] = 5
     if cluster not in scenario["not_ready"]:
         work["status"] = {"conditions": [_condition("Applied", "True", "AppliedSuccessful",
                                                     "Manifest has been successfully applied", now)]}

@@ -13,14 +13,18 @@ import re
 import yaml
 
 from ..faults import Fault, FaultSpecError
+from ..karmada.writefaults import THROTTLE_ERRORS, TRANSPORT_ERRORS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 TOP_LEVEL = {"description", "seed", "time_scale", "clusters", "workloads", "cluster_workloads", "override_policies",
              "faults", "history", "controller_manager", "noise"}
+# Faults on the binding controller's path to a Work (karmada/writefaults.py).
+WRITE_FAULTS = ("interpreter_webhook", "lua_interpreter_error", "oversized_templates", "work_quota",
+                "admission_denial", "transport_errors", "throttling", "conflicting_works", "stale_work_cache")
 FAULTS = {"missing_namespaces", "terminating_namespaces", "unsynced_clusters", "missing_clusters",
           "webhook_available", "stuck_works", "controller_identity", "rbac", "apiserver_error", "api_faults",
-          "resolved"}
+          "resolved", *WRITE_FAULTS}
 MANAGER_DEFAULTS = {"namespace": "karmada-system", "name": "karmada-controller-manager",
                     "labels": {"app": "karmada-controller-manager"}, "replicas": 2, "log_format": "text",
                     "verbosity": 2}
@@ -215,7 +219,129 @@ def _faults(spec, clusters):
             raise ScenarioError(f"faults.api_faults[{index}]: {exc}") from None
         api_faults.append(item)
     faults["api_faults"] = api_faults
+    faults.update(_write_faults(spec, clusters))
     return faults
+
+
+def _text(value, field, default=None):
+    value = default if value is None else value
+    if not isinstance(value, str) or not value:
+        raise ScenarioError(f"{field} must be a non-empty string")
+    return value
+
+
+def _selector(item, where):
+    deployments = item.get("deployments", [])
+    if not isinstance(deployments, list) or not all(isinstance(d, str) for d in deployments):
+        raise ScenarioError(f"{where}.deployments must be a list of Deployment names")
+    namespace = item.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise ScenarioError(f"{where}.namespace must be a string")
+    return {"namespace": namespace, "deployments": list(deployments)}
+
+
+def _choices(value, field, allowed):
+    value = list(allowed) if value is None else value
+    if not isinstance(value, list) or not value or any(v not in allowed for v in value):
+        raise ScenarioError(f"{field} must be a non-empty list of {list(allowed)}")
+    return value
+
+
+def _fraction(item, where):
+    return min(1.0, _number(item.get("fraction", 1.0), f"{where}.fraction"))
+
+
+def _write_faults(spec, clusters):
+    """Normalised WRITE_FAULTS; each absent one is None (or an empty list)."""
+    result = {}
+    where = "faults.interpreter_webhook"
+    item = spec.get("interpreter_webhook")
+    if item is not None:
+        _check_keys(item, where, {"configuration", "hook", "url", "timeout_seconds", "error", "namespace",
+                                  "deployments"})
+        result["interpreter_webhook"] = {
+            "configuration": _text(item.get("configuration"), f"{where}.configuration", "workload-interpreter"),
+            "hook": _text(item.get("hook"), f"{where}.hook", "workloads.interpreter.example.com"),
+            "url": _text(item.get("url"), f"{where}.url",
+                         "https://workload-interpreter.karmada-system.svc:443/interpreter-workload"),
+            "timeout_seconds": _count(item.get("timeout_seconds", 3), f"{where}.timeout_seconds"),
+            "error": _text(item.get("error"), f"{where}.error", "dial tcp 10.96.201.37:443: connect: connection refused"),
+            **_selector(item, where)}
+    where = "faults.lua_interpreter_error"
+    item = spec.get("lua_interpreter_error")
+    if item is not None:
+        _check_keys(item, where, {"customization", "line", "message", "namespace", "deployments"})
+        result["lua_interpreter_error"] = {
+            "customization": _text(item.get("customization"), f"{where}.customization", "deployment-replicas"),
+            "line": _count(item.get("line", 3), f"{where}.line", 1),
+            "message": _text(item.get("message"), f"{where}.message",
+                             "attempt to index a non-table object(nil) with key 'replicas'"),
+            **_selector(item, where)}
+    oversized = []
+    for index, item in enumerate(spec.get("oversized_templates", [])):
+        where = f"faults.oversized_templates[{index}]"
+        _check_keys(item, where, {"namespace", "deployment", "bytes"})
+        oversized.append({"namespace": item.get("namespace", "default"),
+                          "deployment": _text(item.get("deployment"), f"{where}.deployment"),
+                          "bytes": _count(item.get("bytes", 2 * 1024 * 1024), f"{where}.bytes", 1536 * 1024 + 1)})
+    result["oversized_templates"] = oversized
+    where = "faults.work_quota"
+    item = spec.get("work_quota")
+    if item is not None:
+        _check_keys(item, where, {"clusters", "name", "hard"})
+        quota_clusters = _names(item.get("clusters", []), f"{where}.clusters")
+        _known(quota_clusters, clusters, f"{where}.clusters")
+        result["work_quota"] = {"clusters": quota_clusters, "name": _text(item.get("name"), f"{where}.name",
+                                                                          "works-quota"),
+                                "hard": _count(item.get("hard", 0), f"{where}.hard")}
+    where = "faults.admission_denial"
+    item = spec.get("admission_denial")
+    if item is not None:
+        _check_keys(item, where, {"clusters", "webhook", "policy", "binding", "message", "code"})
+        denial_clusters = _names(item.get("clusters", []), f"{where}.clusters")
+        _known(denial_clusters, clusters, f"{where}.clusters")
+        if bool(item.get("webhook")) == bool(item.get("policy")):
+            raise ScenarioError(f"{where}: give either 'webhook' or 'policy'")
+        denial = {"clusters": denial_clusters, "message": _text(item.get("message"), f"{where}.message")}
+        if item.get("webhook"):
+            denial.update(webhook=_text(item["webhook"], f"{where}.webhook"),
+                          code=_count(item.get("code", 400), f"{where}.code", 400))
+        else:
+            denial.update(policy=_text(item["policy"], f"{where}.policy"),
+                          binding=_text(item.get("binding"), f"{where}.binding", f"{item['policy']}-binding"))
+        result["admission_denial"] = denial
+    where = "faults.transport_errors"
+    item = spec.get("transport_errors")
+    if item is not None:
+        _check_keys(item, where, {"errors", "fraction"})
+        result["transport_errors"] = {"errors": _choices(item.get("errors"), f"{where}.errors", TRANSPORT_ERRORS),
+                                      "fraction": _fraction(item, where)}
+    where = "faults.throttling"
+    item = spec.get("throttling")
+    if item is not None:
+        _check_keys(item, where, {"errors", "fraction"})
+        result["throttling"] = {"errors": _choices(item.get("errors"), f"{where}.errors", THROTTLE_ERRORS),
+                                "fraction": _fraction(item, where)}
+    conflicting = []
+    for index, item in enumerate(spec.get("conflicting_works", [])):
+        where = f"faults.conflicting_works[{index}]"
+        _check_keys(item, where, {"namespace", "deployment", "cluster"})
+        if not item.get("deployment") or item.get("cluster") not in clusters:
+            raise ScenarioError(f"{where} needs 'deployment' and a 'cluster' the scenario has")
+        conflicting.append({"namespace": item.get("namespace", "default"), "deployment": item["deployment"],
+                            "cluster": item["cluster"]})
+    result["conflicting_works"] = conflicting
+    where = "faults.stale_work_cache"
+    item = spec.get("stale_work_cache")
+    if item is not None:
+        _check_keys(item, where, {"clusters", "seconds"})
+        stale = _names(item.get("clusters", []), f"{where}.clusters")
+        _known(stale, clusters, f"{where}.clusters")
+        result["stale_work_cache"] = {"clusters": stale, "seconds": _number(item.get("seconds", 0),
+                                                                            f"{where}.seconds")}
+    for name in WRITE_FAULTS:
+        result.setdefault(name, None)
+    return result
 
 
 def normalise(data):
