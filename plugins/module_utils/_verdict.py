@@ -68,12 +68,16 @@ PRIORITY = (
     "execution_namespace_terminating",
     "work_webhook_unavailable",
     "rbac_denied",
+    "admission_denied",
     "target_cluster_missing",
     "override_policy_failure",
+    "resource_interpreter_failure",
+    "resource_template_too_large",
     "apiserver_errors",
     "work_being_deleted",
     "work_conflict",
     "invalid_resource_template",
+    "work_cache_stale",
     "workqueue_stuck",
 )
 

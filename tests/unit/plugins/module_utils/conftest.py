@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._causes import classify
+from ansible_collections.karmada.runbooks.plugins.module_utils._causes import cause_ids
 
 
 class FakeKube:
@@ -58,11 +58,7 @@ def fake_kube():
 
 
 def _causes_in(message):
-    seen = []
-    for cause, _details, _part in classify(message):
-        if cause and cause not in seen:
-            seen.append(cause)
-    return seen
+    return cause_ids(message)
 
 
 @pytest.fixture(name="causes_in")

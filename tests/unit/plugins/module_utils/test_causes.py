@@ -12,7 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
+import yaml
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import (
     _COMPILED,
@@ -67,7 +70,8 @@ SAMPLES = [
     # apimachinery NewConflict / NewAlreadyExists (emulator errors.py uses the same formats)
     ('Operation cannot be fulfilled on works.work.karmada.io "nginx-687f7fb96f": the object has been modified; please '
      "apply your changes to the latest version and try again", "work_conflict", {"work": "nginx-687f7fb96f"}),
-    ('works.work.karmada.io "nginx-687f7fb96f" already exists', "work_conflict", {"work": "nginx-687f7fb96f"}),
+    # AlreadyExists comes from a Create after a stale cached Get (controllerutil.CreateOrUpdate), not a second writer
+    ('works.work.karmada.io "nginx-687f7fb96f" already exists', "work_cache_stale", {"work": "nginx-687f7fb96f"}),
     # invalid templates: Job completions, Work validation, ReviseReplica, JSON decoding
     ("no completions found for cluster member1", "invalid_resource_template", {"cluster": "member1"}),
     ('Work.work.karmada.io "pi-6d5f8b7c9" is invalid: metadata.name: Invalid value: "pi-6d5f8b7c9": must be no more '
@@ -133,9 +137,18 @@ def test_sample_is_classified(message, cause, groups):
         assert details.get(key) == value, key
 
 
+def _corpus_parts():
+    """(part, cause) of every part of the sourced corpus (corpus/sync_errors.yml) that names a cause."""
+    with open(os.path.join(os.path.dirname(__file__), "corpus", "sync_errors.yml")) as corpus_file:
+        corpus = yaml.safe_load(corpus_file)
+    return [(part, cause) for entry in corpus for cause, _details, part in classify(entry["example"])
+            if cause in entry["causes"]]
+
+
 def test_every_pattern_has_a_real_sample():
+    texts = [(text, expected) for text, expected, _groups in SAMPLES] + _corpus_parts()
     unmatched = [pattern.pattern for cause, pattern in _COMPILED
-                 if not any(cause == expected and pattern.search(text) for text, expected, groups in SAMPLES)]
+                 if not any(cause == expected and pattern.search(text) for text, expected in texts)]
     assert unmatched == []
 
 
