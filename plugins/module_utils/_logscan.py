@@ -77,21 +77,23 @@ def _clip(text, limit=MAX_LINE):
 
 
 def line_causes(parsed):
-    """[(cause, details, part)] a log line names, one per cause: its ``err`` first, then its message.
+    """[(cause, details, part)] a log line names, one per cause: from its ``err``, else from its message.
 
-    Structured lines put the cause in ``err``; printf lines and some structured ones put it (or the
-    policy or cluster it concerns) in the message. An empty list means no cause is named.
+    Structured lines put the error in ``err`` and the step that failed in the message; printf lines
+    and some structured ones put the cause (or the policy or cluster it concerns) in the message
+    only. The message is read only when ``err`` names no cause: "Failed to revise replica" with an
+    interpreter webhook error in ``err`` is the interpreter's failure, not also an invalid template.
+    An empty list means no cause is named.
     """
-    found = {}
-    err = parsed.get("err")
     message = parsed.get("message")
-    for text in (err, message if message != err else None):
-        if not text:
-            continue
-        for cause, details, part in classify(text):
+    for text in (parsed.get("err"), message):
+        found = {}
+        for cause, details, part in classify(text or ""):
             if cause is not None and cause not in found:
                 found[cause] = (cause, details, part)
-    return list(found.values())
+        if found:
+            return list(found.values())
+    return []
 
 
 class _Samples:

@@ -399,3 +399,17 @@ def test_federated_resource_quota_lines_are_not_binding_failures():
     assert details["unclassified"] == 0
     assert scan(QUOTA_LINES).details()["by_cause"] == {}
     assert log_finding(scan(QUOTA_LINES).details(), "1 pod")["status"] == "ok"
+
+
+@pytest.mark.parametrize("parsed, causes", [
+    # common.go:90 (v1.18.2) logs the interpreter's error in err: the interpreter failed, not the template.
+    ({"message": "Failed to revise replica for workload in cluster.",
+      "err": 'Internal error occurred: failed calling webhook "workload-interpreter/workloads.interpreter.example.com": '
+             'failed to call webhook: Post "https://workload-interpreter.karmada-system.svc:443/x": connection refused'},
+     ["resource_interpreter_failure"]),
+    # printf lines carry everything in the message.
+    ({"message": "Failed to get member cluster: member3, error: not found", "err": None}, ["target_cluster_missing"]),
+    ({"message": "Sync work of ResourceBinding(default/nginx-deployment) successful.", "err": None}, []),
+])
+def test_err_names_the_cause_and_the_message_only_when_err_does_not(parsed, causes):
+    assert [cause for cause, _details, _part in _logscan.line_causes(parsed)] == causes
