@@ -40,6 +40,12 @@ class WorkError(Exception):
     """One cluster's failure inside ensureWork; the message is what the real controller reports."""
 
 
+# The leader Lease lives on the Karmada API server in --leader-elect-resource-namespace: karmada-system for
+# every install method, including Helm into another release namespace (charts/karmada v1.18.2
+# karmada-controller-manager.yaml passes {{ .Values.systemNamespace }}, default "karmada-system").
+LEASE_NAMESPACE = "karmada-system"
+
+
 def aggregate(messages):
     """apimachinery's NewAggregate(...).Error(): one message verbatim, several de-duplicated in brackets."""
     unique = list(dict.fromkeys(messages))
@@ -207,7 +213,7 @@ class ControllerManager:
         name = pod["metadata"]["name"]
         self.log("I", "controllermanager.go:182", "Starting karmada-controller-manager", pod=name,
                  version=KARMADA_VERSION)
-        self.logf("I", "leaderelection.go:257", f"attempting to acquire leader lease {self.config['namespace']}/"
+        self.logf("I", "leaderelection.go:257", f"attempting to acquire leader lease {LEASE_NAMESPACE}/"
                   "karmada-controller-manager...", pod=name)
         if self.leader() is None:
             self.become_leader(name)
@@ -224,7 +230,7 @@ class ControllerManager:
                     self.become_leader(survivors[0]["metadata"]["name"])
 
     def _lease(self):
-        return self.karmada.find(LEASE, self.config["namespace"], "karmada-controller-manager")
+        return self.karmada.find(LEASE, LEASE_NAMESPACE, "karmada-controller-manager")
 
     def leader(self):
         lease = self._lease()
@@ -237,7 +243,7 @@ class ControllerManager:
             self._write_lease(pod_name)
             if self.incarnation:
                 self.incarnation.stop()
-            self.logf("I", "leaderelection.go:271", f"successfully acquired lease {self.config['namespace']}/"
+            self.logf("I", "leaderelection.go:271", f"successfully acquired lease {LEASE_NAMESPACE}/"
                       "karmada-controller-manager", pod=pod_name)
             self.incarnation = Incarnation(self, pod_name)
             for name, kind, group in (("cluster-controller", "Cluster", "cluster.karmada.io"),
@@ -258,13 +264,13 @@ class ControllerManager:
                 "renewTime": now, "leaseTransitions": 0}
         if self._lease() is None:
             self.karmada.create(LEASE, {"metadata": {"name": "karmada-controller-manager",
-                                                     "namespace": self.config["namespace"]}, "spec": spec})
+                                                     "namespace": LEASE_NAMESPACE}, "spec": spec})
             return
 
         def change(lease):
             spec["leaseTransitions"] = lease["spec"].get("leaseTransitions", 0) + 1
             lease["spec"] = spec
-        self.karmada.mutate(LEASE, self.config["namespace"], "karmada-controller-manager", change)
+        self.karmada.mutate(LEASE, LEASE_NAMESPACE, "karmada-controller-manager", change)
 
     # -- start-up from a scenario ------------------------------------------------------------------------
     def initial_pass(self, incarnation):

@@ -29,10 +29,11 @@ from ..resources import (
     ROLE_BINDING,
     WORK,
 )
-from .controller_manager import BINDING_CONTROLLERS, ControllerManager
+from .controller_manager import BINDING_CONTROLLERS, LEASE_NAMESPACE, ControllerManager
 from .history import History
 from .names import binding_name, execution_space, work_name
 from .overrides import apply_overrides
+from .quota import seed_quotas
 from .works import CRB_ID, RB_ID, work_for
 
 MEMBER_KUBERNETES_VERSION = "v1.31.2"
@@ -220,7 +221,7 @@ def seed_host(emulator, scenario):
     args = ["/bin/karmada-controller-manager", "--kubeconfig=/etc/karmada/config/karmada.config",
             "--cluster-status-update-frequency=10s", "--metrics-bind-address=$(POD_IP):8080",
             "--health-probe-bind-address=$(POD_IP):10357",
-            f"--leader-elect-resource-namespace={config['namespace']}", f"--v={config['verbosity']}"]
+            f"--leader-elect-resource-namespace={LEASE_NAMESPACE}", f"--v={config['verbosity']}"]
     if config["log_format"] == "json":
         args.insert(-1, "--logging-format=json")
     store.create(DEPLOYMENT, {
@@ -281,6 +282,7 @@ def seed(emulator, scenario):
         failing = manager.initial_pass(incarnation)
         if faults["resolved"]:
             _resolve(karmada, scenario)
+    seed_quotas(emulator, scenario, manager)    # FederatedResourceQuota sync: SyncWorkFailed noise
     record = History(scenario, len(failing), manager.backoff_cap)
     emulator.history = record
     record.preload(incarnation.registry, emulator.apiserver_metrics)
