@@ -32,7 +32,7 @@ from ..resources import (
 from .controller_manager import BINDING_CONTROLLERS, LEASE_NAMESPACE, ControllerManager
 from .history import History
 from .names import binding_name, execution_space, work_name
-from .overrides import apply_overrides
+from .overrides import apply_overrides, record_applied_overrides
 from .quota import seed_quotas
 from .works import CRB_ID, RB_ID, work_for
 
@@ -137,6 +137,8 @@ def _existing_work(store, binding, template, cluster, scenario, now):
     except Exception:  # noqa: BLE001 - a broken policy never produced a Work: leave the last good one
         workload, applied = template, []
     work = work_for(workload, binding, cluster, applied)
+    if applied:
+        record_applied_overrides(work, store, template, cluster_obj)
     work["metadata"]["labels"]["work.karmada.io/permanent-id"] = str(uuid.uuid4())
     if cluster not in scenario["not_ready"]:
         work["status"] = {"conditions": [_condition("Applied", "True", "AppliedSuccessful",
