@@ -33,6 +33,8 @@ from .controller_manager import BINDING_CONTROLLERS, LEASE_NAMESPACE, Controller
 from .history import History
 from .names import binding_name, execution_space, work_name
 from .overrides import apply_overrides, record_applied_overrides
+from .quota import CONFLICT as QUOTA_CONFLICT
+from .quota import CONTROLLER as QUOTA_CONTROLLER
 from .quota import seed_quotas
 from .works import CRB_ID, RB_ID, work_for
 
@@ -316,8 +318,8 @@ def _add_event_noise(emulator, scenario, manager):
             if index % 50 == 0:
                 # FederatedResourceQuota sync reuses the SyncWorkFailed reason: not a binding failure.
                 manager.recorder.event(quota, "Warning", "SyncWorkFailed",
-                                       f"failed to sync quota to cluster member{index % 7}: quota exceeded",
-                                       "federated-resource-quota-sync-controller")
+                                       QUOTA_CONFLICT.format(name=work_name("ResourceQuota", "team-quota", "default")),
+                                       QUOTA_CONTROLLER)
             else:
                 manager.recorder.event(target, "Normal", "ScheduleBindingSucceed",
                                        f"Binding has been scheduled successfully. Result: {index}",
