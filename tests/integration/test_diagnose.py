@@ -23,6 +23,7 @@ TOP_CAUSE = {
     "workqueue-stuck": "workqueue_stuck",
     "apiserver-errors": "apiserver_errors",
     "large": "execution_namespace_missing",
+    "helm-namespace": "execution_namespace_missing",
 }
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 
@@ -84,6 +85,16 @@ def test_healthy_has_no_causes(diagnosed):
     assert report["verdict"]["causes"] == []
     assert all(c["status"] in ("ok", "unknown") for c in report["checks"]), [
         (c["id"], c["status"], c["summary"]) for c in report["checks"] if c["status"] not in ("ok", "unknown")]
+
+
+@pytest.mark.xfail(strict=True, reason="known collection gap: controller_logs counts controller-runtime "
+                   "'Reconciler error' lines of controller=\"federated-resource-quota-sync-controller\" (and "
+                   "ctrlutil's shared 'Failed to create/update work' lines) as binding failures -> work_conflict")
+def test_federated_resource_quota_noise_does_not_blame_bindings(diagnosed):
+    # SyncWorkFailed events exist, but on FederatedResourceQuotas: the bindings and the SLO are healthy.
+    report = diagnosed("federated-resource-quota-noise")[0]
+    assert report["verdict"]["status"] == "healthy", report["verdict"]
+    assert report["verdict"]["causes"] == []
 
 
 def test_mixed_names_both_causes(diagnosed):
