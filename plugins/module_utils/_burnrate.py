@@ -7,10 +7,14 @@ Pure functions, no I/O. Objectives are percentages as a Sloth spec writes them (
 ratios, budgets and "budget remaining" are ratios (0.001 = 0.1 %). A burn rate of 1 spends
 exactly the period's budget over the period; 14.4 spends it in 30 / 14.4 = ~2 days.
 
-The alert conditions are Sloth's default ``google-30d`` windows (the Google SRE workbook's
-multiwindow, multi-burn-rate alerts). Their burn factors are derived from "share of the budget
-spent within the long window", as Sloth derives them, instead of being written down, so a
-different period or window table stays consistent.
+The alert conditions are Sloth's ``google-30d`` windows (its default) or ``google-28d`` windows
+(the Google SRE workbook's multiwindow, multi-burn-rate alerts). Their burn factors are derived
+from "share of the budget spent within the long window", as Sloth derives them, instead of being
+written down, so the 28-day period gets its own factors (13.44, 5.6, 2.8, 0.93).
+
+Which period an installation uses is read from the series Sloth recorded: the period's SLI is
+``slo:sli_error:ratio_rate30d`` for 30 days and ``slo:sli_error:ratio_rate4w`` for 28 days (Sloth
+names the rule after the period as Prometheus prints durations, and Prometheus prints 28d as 4w).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +27,10 @@ from collections import namedtuple
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_duration
 
 PERIOD = "30d"
+# The period windows Sloth records, as they appear in the rule name and the sloth_window label:
+# google-30d -> ``30d``; google-28d -> ``4w`` (Prometheus's model.Duration.String() of 28 days).
+PERIOD_28D = "4w"
+PERIODS = (PERIOD, PERIOD_28D)
 # Karmada's binding-sync SLO (and most of its siblings) in Karmada's published Sloth spec.
 DEFAULT_OBJECTIVE = 99.9
 # Every window Sloth records an SLI for (the alert windows below); the period is recorded too.
@@ -39,6 +47,51 @@ GOOGLE_30D = (
     AlertWindow("ticket", "quick", 10.0, "2h", "1d"),
     AlertWindow("ticket", "slow", 10.0, "6h", "3d"),
 )
+
+# Sloth's internal/alert/windows/google-28d.yaml ("Common and safe 4 weeks windows", sloPeriod 28d): the same
+# budget shares and short/long windows as google-30d; only the period differs, so the factors become
+# 0.02 x 672 h / 1 h = 13.44, 0.05 x 672 / 6 = 5.6, 0.10 x 672 / 24 = 2.8 and 0.10 x 672 / 72 = 0.933.
+GOOGLE_28D = GOOGLE_30D
+
+# Period window -> (Sloth window set name, its alert windows).
+WINDOW_SETS = {PERIOD: ("google-30d", GOOGLE_30D), PERIOD_28D: ("google-28d", GOOGLE_28D)}
+
+
+def detect_period(windows, default=PERIOD):
+    """The SLO period from the windows that have an SLI series: ``4w`` (google-28d) or ``30d`` (google-30d).
+
+    ``windows`` is an iterable of window names (e.g. the keys of the error ratios read from Sloth's
+    recordings). A ``28d`` spelling is accepted as the 28-day period too. When both or neither period
+    series exist, ``default`` (30 days, Sloth's default) is kept.
+    """
+    present = set(windows)
+    has_30d = PERIOD in present
+    has_28d = PERIOD_28D in present or "28d" in present
+    if has_28d and not has_30d:
+        return PERIOD_28D
+    if has_30d and not has_28d:
+        return PERIOD
+    return default
+
+
+def windows_for_period(period):
+    """Sloth's alert windows for a period window (``30d`` or ``4w``/``28d``)."""
+    if period == "28d":
+        period = PERIOD_28D
+    return WINDOW_SETS.get(period, WINDOW_SETS[PERIOD])[1]
+
+
+def window_set_name(period):
+    """``google-30d`` or ``google-28d`` for a period window."""
+    if period == "28d":
+        period = PERIOD_28D
+    return WINDOW_SETS.get(period, WINDOW_SETS[PERIOD])[0]
+
+
+def period_days(period):
+    """A period window in days: ``30d`` -> 30, ``4w`` -> 28."""
+    days = parse_duration(period) / 86400.0
+    return int(days) if days == int(days) else days
 
 
 def format_duration(seconds, parts=2):
@@ -76,7 +129,7 @@ def objective_from_ratio(ratio):
 def burn_factor(window, period=PERIOD):
     """How many times faster than sustainable a condition's burn is: budget share x period / long window.
 
-    2 % of a 30-day budget within 1 hour: 0.02 x 720 h / 1 h = 14.4.
+    2 % of a 30-day budget within 1 hour: 0.02 x 720 h / 1 h = 14.4; of a 28-day (``4w``) one, 13.44.
     """
     return window.budget_percent / 100.0 * parse_duration(period) / parse_duration(window.long)
 
@@ -92,14 +145,17 @@ def burn_rates(error_ratios, budget):
     return {window: burn_rate(ratio, budget) for window, ratio in error_ratios.items()}
 
 
-def evaluate_conditions(error_ratios, budget, windows=GOOGLE_30D, period=PERIOD):
+def evaluate_conditions(error_ratios, budget, windows=None, period=PERIOD):
     """Sloth's alert expressions, evaluated on the given error ratios ({window: ratio or None}).
 
     A condition fires when both its short and long window ratios exceed factor x budget (the same
     comparison Sloth's rule makes, so the answer matches the alert). A window without a ratio
     cannot fire; it is listed under ``missing``.
     Returns ``{"page": bool, "ticket": bool, "conditions": [...], "missing": [...]}``.
+    Without ``windows``, the window set of ``period`` (google-30d for 30d, google-28d for 4w).
     """
+    if windows is None:
+        windows = windows_for_period(period)
     conditions, missing = [], []
     fired = {}
     for window in windows:

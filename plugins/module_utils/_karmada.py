@@ -55,6 +55,11 @@ QUOTA_KIND = "FederatedResourceQuota"
 # their structured lines name the quota with ("federatedResourceQuota", same files).
 QUOTA_SOURCE_PREFIX = "federated_resource_quota_"
 QUOTA_LOG_KEY = "federatedResourceQuota"
+# pkg/controllers/ctrlutil/work.go:99 (v1.18.2) logs every failed Work write, for the binding controllers
+# and the FederatedResourceQuota sync controller alike, without saying whose Work it is; each caller
+# then logs the same error on a line of its own ("Failed to transform ResourceBinding to works.").
+SHARED_WORK_WRITE_FILE = "work.go"
+SHARED_WORK_WRITE_MESSAGE = "Failed to create/update work "
 
 # -- execution namespaces --------------------------------------------------------------------------
 # pkg/util/names/names.go: ExecutionSpacePrefix, GenerateExecutionSpaceName.

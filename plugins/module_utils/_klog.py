@@ -30,7 +30,14 @@ import json
 import re
 from datetime import datetime, timedelta
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX, QUOTA_LOG_KEY, QUOTA_SOURCE_PREFIX
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    EXECUTION_SPACE_PREFIX,
+    QUOTA_KIND,
+    QUOTA_LOG_KEY,
+    QUOTA_SOURCE_PREFIX,
+    SHARED_WORK_WRITE_FILE,
+    SHARED_WORK_WRITE_MESSAGE,
+)
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC, utcnow
 
 FORMATS = ("text", "json", "raw")
@@ -330,7 +337,18 @@ def is_quota_line(parsed):
     source = parsed.get("source") or ""
     if source.startswith(QUOTA_SOURCE_PREFIX) or "/" + QUOTA_SOURCE_PREFIX in source:
         return True
-    return QUOTA_LOG_KEY in (parsed.get("fields") or {})
+    fields = parsed.get("fields") or {}
+    # controller-runtime's "Reconciler error" (internal/controller/controller.go) names the object by its
+    # kind as key, next to controllerKind.
+    return QUOTA_LOG_KEY in fields or QUOTA_KIND in fields or fields.get("controllerKind") == QUOTA_KIND
+
+
+def is_shared_work_write_line(parsed):
+    """ctrlutil's line for a failed Work write: every caller logs the same error again on its own line,
+    which says whose Work it was, so this one adds nothing and would count a quota's Work as a binding's."""
+    source = (parsed.get("source") or "").split(":")[0]
+    return (source == SHARED_WORK_WRITE_FILE or source.endswith("/" + SHARED_WORK_WRITE_FILE)) and \
+        (parsed.get("message") or "").startswith(SHARED_WORK_WRITE_MESSAGE)
 
 
 def is_binding_related(parsed):

@@ -46,6 +46,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._klog import (
     is_binding_related,
     is_error,
     is_quota_line,
+    is_shared_work_write_line,
     parse_line,
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import map_exception
@@ -142,6 +143,7 @@ class LogScan:
         self.matched = 0
         self.errors = 0
         self.excluded_quota = 0
+        self.shared_work_writes = 0
         self.formats = {}
         self.by_cause = {}
         self.unclassified = 0
@@ -210,6 +212,9 @@ class LogScan:
         if is_quota_line(parsed):
             self.excluded_quota += 1
             return
+        if is_shared_work_write_line(parsed):
+            self.shared_work_writes += 1
+            return
         self.errors += 1
         binding = None
         clusters = None
@@ -269,6 +274,7 @@ class LogScan:
         return {"pods": self.pods, "format": self.format(), "formats": dict(self.formats),
                 "lines_scanned": self.lines, "lines_matched": self.matched, "errors": self.errors,
                 "excluded_federated_resource_quota": self.excluded_quota,
+                "shared_work_write_lines": self.shared_work_writes,
                 "by_cause": by_cause, "unclassified": self.unclassified,
                 "unclassified_samples": self.unclassified_samples.as_list(), "rbac_lines": self.rbac_lines,
                 "rbac": self.rbac(), "first_line_time": format_rfc3339(self.first, fraction=True),

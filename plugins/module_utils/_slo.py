@@ -36,7 +36,10 @@ LINK_MIN_RANGE = 6 * 3600
 
 SLI_RECORD = "slo:sli_error:ratio_rate"
 RAW_METRIC = SYNC_WORK_COUNT
+# The raw counter has no notion of a period: it is asked for the default (30 d) one.
 ALL_WINDOWS = br.SLI_WINDOWS + (br.PERIOD,)
+# Sloth's recordings may hold either period: 30d (google-30d) or 4w (google-28d).
+SLOTH_WINDOWS = br.SLI_WINDOWS + br.PERIODS
 
 
 def promql_string(value):
@@ -135,7 +138,9 @@ def _observe_sloth(client, options):
             remaining = sample.value
     if not ratios:
         return None
-    return {"source": "sloth", "error_ratios": ratios, "objective": objective, "budget_remaining": remaining}
+    # Which period Sloth was run with shows in which period series it recorded (30d or 4w).
+    return {"source": "sloth", "error_ratios": ratios, "objective": objective, "budget_remaining": remaining,
+            "period": br.detect_period(ratios)}
 
 
 def _observe_raw(client, options):
@@ -147,7 +152,8 @@ def _observe_raw(client, options):
         raise NoData("no Sloth series for %s and no %s samples either: is karmada-controller-manager scraped?"
                      % (_selector(options), RAW_METRIC))
     # Sloth's 30d ratio averages its 5m ratios; this one weights by syncs. Close, not identical.
-    return {"source": "raw", "error_ratios": ratios, "objective": None, "budget_remaining": None}
+    return {"source": "raw", "error_ratios": ratios, "objective": None, "budget_remaining": None,
+            "period": br.PERIOD}
 
 
 def _observe_fleet(client, options):
@@ -230,7 +236,7 @@ def _lead(slo, verdict, conditions, burns, current_burn):
 
 
 def _budget_sentence(remaining, exhaustion, period):
-    period = "%g-day" % (parse_duration(period) / 86400.0)
+    period = "%g-day" % br.period_days(period)
     if remaining is None:
         return "%s error budget: unknown." % period
     if remaining <= 0:
@@ -245,18 +251,19 @@ def assess(observation, options):
     """The ``slo_burn_rate`` finding from what ``observe`` returned (pure)."""
     objective = observation.get("objective") or options["objective"]
     budget = br.error_budget(objective)
-    ratios = {w: v for w, v in observation["error_ratios"].items() if w in ALL_WINDOWS}
+    ratios = {w: v for w, v in observation["error_ratios"].items() if w in SLOTH_WINDOWS}
     if all(v is None for v in ratios.values()):
         return unknown(CHECK_ID, "no error ratio for any window of %s" % options["slo"])
-    evaluation = br.evaluate_conditions(ratios, budget)
+    period = observation.get("period") or br.detect_period(ratios)
+    evaluation = br.evaluate_conditions(ratios, budget, period=period)
     burns = br.burn_rates(ratios, budget)
     own = [f for f in observation.get("fleet") or []
            if f["service"] == options["service"] and f["slo"] == options["slo"]]
     current = own[0]["burn_rate"] if own else burns.get("5m")
     remaining = observation.get("budget_remaining")
     if remaining is None:
-        remaining = br.budget_remaining(ratios.get(br.PERIOD), budget)
-    exhaustion = br.time_to_exhaustion(remaining, current)
+        remaining = br.budget_remaining(ratios.get(period), budget)
+    exhaustion = br.time_to_exhaustion(remaining, current, period)
     others = sorted((f for f in observation.get("fleet") or [] if f not in own and f["burn_rate"] > 1),
                     key=lambda f: -f["burn_rate"])
 
@@ -270,7 +277,7 @@ def assess(observation, options):
         status, verdict = "ok", None
 
     sentences = [_lead(options["slo"], verdict, evaluation["conditions"], burns, current),
-                 _budget_sentence(remaining, exhaustion, br.PERIOD)]
+                 _budget_sentence(remaining, exhaustion, period)]
     if others:
         sentences.append("Also burning: %s (a systemic problem?)." % ", ".join(
             "%s %s" % (f["slo"], br.format_burn(f["burn_rate"])) for f in others[:3]))
@@ -294,6 +301,8 @@ def assess(observation, options):
         "slo": options["slo"],
         "objective": objective,
         "error_budget": budget,
+        "period": period,
+        "alert_windows": br.window_set_name(period),
         "error_ratios": {w: br.round_significant(ratios[w]) for w in ordered},
         "burn_rates": {w: br.round_significant(burns[w]) for w in ordered},
         "current_burn_rate": br.round_significant(current),

@@ -41,6 +41,12 @@ class Controller:
         with self._cond:
             return sum(1 for when in self._due.values() if when <= now)
 
+    def ready_keys(self):
+        """The keys ``ready`` counts."""
+        now = time.monotonic()
+        with self._cond:
+            return [key for key, when in self._due.items() if when <= now]
+
     def delay_of(self, key):
         with self._cond:
             when = self._due.get(key)

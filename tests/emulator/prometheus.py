@@ -280,6 +280,7 @@ def backfill_levels(rules):
     return files
 
 
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _RANGE = re.compile(r"\[(\d+)([smhdwy])\]")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
@@ -334,7 +335,7 @@ class Stack:
     """Prometheus (and optionally Alertmanager) for one emulator workdir."""
 
     def __init__(self, workdir, endpoints, alertmanager=False, webhook_url=None, timeout=60, on_change=None,
-                 log=None):
+                 log=None, sloth_windows=None):
         self.workdir = workdir
         self.endpoints = endpoints
         self.want_alertmanager = alertmanager
@@ -352,7 +353,8 @@ class Stack:
         self.prometheus_url = None
         self.alertmanager_url = None
         self.timings = {}
-        self.rules = sloth.karmada_rules()
+        self.sloth_windows = sloth_windows or sloth.DEFAULT_WINDOWS
+        self.rules = sloth.karmada_rules(self.sloth_windows)
 
     # -- public --
     def start(self):
@@ -544,7 +546,7 @@ class Stack:
         """
         start, end = history[1:]
         staging = []
-        for number, level in enumerate(backfill_levels(self.rules), start=1):
+        for number, level in enumerate(backfill_levels(self._fed_rules(history[0])), start=1):
             if number > 1:
                 self._restart_prometheus(lambda dirs=staging: self._move_blocks(dirs))
             began = time.monotonic()
@@ -561,6 +563,18 @@ class Stack:
             self._promtool_all(commands)
             self.timings.setdefault("rules_backfill", []).append(round(time.monotonic() - began, 2))
         return staging
+
+    def _fed_rules(self, history_file):
+        """The rules of the SLOs whose queries read a metric the history holds: backfilling the others
+        (scheduler, estimator, ... which the emulator does not run) would only cost time and record nothing."""
+        names = set()
+        with open(history_file, encoding="utf-8") as handle:
+            for line in handle:
+                if line and line[0] != "#":
+                    names.add(_METRIC_NAME.match(line).group(0))
+        fed = [slo for slo in sloth.KARMADA_SLOS
+               if names & set(_METRIC_NAME.findall(slo.error_query + " " + slo.total_query))]
+        return sloth.render(sloth.SERVICE, fed, sloth.windows_named(self.sloth_windows))
 
     def _move_blocks(self, staging_dirs):
         for staging in staging_dirs:

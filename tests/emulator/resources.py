@@ -132,6 +132,10 @@ PROPAGATION_POLICY = _t("policy.karmada.io", "v1alpha1", "PropagationPolicy", "p
 CLUSTER_PROPAGATION_POLICY = _t("policy.karmada.io", "v1alpha1", "ClusterPropagationPolicy",
                                 "clusterpropagationpolicies", False, short_names=("cpp",),
                                 categories=KARMADA_CATEGORY)
+# charts/karmada/_crds/bases/policy/policy.karmada.io_federatedresourcequotas.yaml (v1.18.2): namespaced,
+# category karmada-io, no short names, status subresource.
+FEDERATED_RESOURCE_QUOTA = _t("policy.karmada.io", "v1alpha1", "FederatedResourceQuota", "federatedresourcequotas",
+                              True, categories=KARMADA_CATEGORY, subresources=("status",))
 
 _RBAC = (ROLE, ROLE_BINDING, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_ACCESS_REVIEW)
 
@@ -139,6 +143,7 @@ KARMADA_APISERVER_TYPES = (
     NAMESPACE, EVENT, CONFIGMAP, SECRET, SERVICE_ACCOUNT, DEPLOYMENT, LEASE, *_RBAC,
     CLUSTER, RESOURCE_BINDING, CLUSTER_RESOURCE_BINDING, WORK,
     OVERRIDE_POLICY, CLUSTER_OVERRIDE_POLICY, PROPAGATION_POLICY, CLUSTER_PROPAGATION_POLICY,
+    FEDERATED_RESOURCE_QUOTA,
 )
 HOST_TYPES = (NAMESPACE, EVENT, CONFIGMAP, SECRET, SERVICE_ACCOUNT, POD, DEPLOYMENT, REPLICASET, LEASE, *_RBAC)
 

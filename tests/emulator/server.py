@@ -244,6 +244,11 @@ class ApiServer:
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": self.address}]})
         if path == "/apis":
             return Response(body=self.registry.api_group_list())
+        if path == "/openapi/v2":
+            document = openapi.swagger_document(self.registry, self.version)
+            if "protobuf" in request.headers.get("accept", ""):
+                return Response(body=openapi.swagger_protobuf(document), content_type=openapi.PROTOBUF_V2)
+            return Response(body=document)
         if path == "/openapi/v3":
             return Response(body=openapi.index(self.registry))
         if path.startswith("/openapi/v3/"):

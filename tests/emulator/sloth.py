@@ -1,21 +1,23 @@
 """Prometheus rules for Karmada SLOs, rendered the way Sloth (v0.16, ``prometheus/v1`` specs) renders them.
 
 Sloth turns an SLO spec into three rule groups per SLO: SLI error-ratio recording rules for every
-alert window (plus the 30-day period, computed "optimized" from the 5m rule), metadata recording
+alert window (plus the SLO period -- 30d, or ``4w`` with the google-28d windows -- computed
+"optimized" from the 5m rule), metadata recording
 rules (objective, error budget, burn rates, budget remaining, info), and two multiwindow,
 multi-burn-rate alerts (page and ticket) that share one alert name. Rule names, group names,
 labels and expression text follow Sloth's generator so that dashboards and queries written for
 Sloth's output work unchanged against the emulator's Prometheus.
 
 ``render(SERVICE, KARMADA_SLOS)`` returns the rule file as a dict; ``to_yaml`` serialises it.
-The Karmada SLOs below are the ones from Karmada's published Sloth spec that the emulator's
-metrics can feed.
+``KARMADA_SLOS`` are all 13 SLOs of Karmada's published Sloth spec (``data/karmada-slo-config.yaml``);
+``karmada_rules("google-28d")`` renders them with Sloth's 28-day window set instead of the default.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import decimal
+import os
 import re
 
 import yaml
@@ -23,7 +25,6 @@ import yaml
 SLOTH_VERSION = "v0.16.0"
 SLOTH_MODE = "cli-gen-prom"
 SLOTH_SPEC = "prometheus/v1"
-SERVICE = "karmada"
 
 WINDOW_LABEL = "sloth_window"
 ID_LABELS = ("sloth_id", "sloth_service", "sloth_slo")
@@ -286,92 +287,64 @@ def recorded_names(rules):
 
 
 # -- Karmada's SLOs -----------------------------------------------------------------------------------
-# Queries, labels and alert texts as published in Karmada's Sloth spec
-# (karmada-io/website static/sloth/karmada-slo-config.yaml), reduced to the SLOs the emulator feeds.
+# All 13 SLOs of Karmada's published Sloth spec, read from a verbatim copy of it
+# (karmada-io/website static/sloth/karmada-slo-config.yaml at 747f80c, see data/karmada-slo-config.yaml).
 
-_RUNBOOK_URL = "https://karmada.io/docs/administrator/reliability/runbooks/SLO/{{ $labels.sloth_slo }}"
+SPEC_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "karmada-slo-config.yaml")
 
-
-def _karmada_alerts(human_name, description):
-    def meta(kind, severity):
-        return AlertMeta(labels={"severity": severity}, annotations={
-            "summary": f"[KarmadaAlerts][{kind}] {human_name} SLO Error Budget Burn Rate Exceeded",
-            "title": f"[{kind}] {{{{ $labels.sloth_service }}}} {{{{ $labels.sloth_slo }}}} SLO error budget burn rate is too fast.",
-            "description": description,
-            "runbook_url": _RUNBOOK_URL,
-        })
-    return {"page_alert": meta("Page", "critical"), "ticket_alert": meta("Ticket", "warning")}
+# Sloth's internal/alert/windows/google-30d.yaml and google-28d.yaml (slok/sloth v0.16.0): the same four
+# conditions, only ``sloPeriod`` differs (30d / 28d), so the 28d burn factors are 13.44, 5.6, 2.8, 0.9333.
+WINDOW_SETS = {"google-30d": AlertWindows(), "google-28d": AlertWindows(period=28 * DAY)}
+DEFAULT_WINDOWS = "google-30d"
 
 
-BINDING_SYNC_WORK_AVAILABILITY = SLO(
-    name="binding-sync-work-availability",
-    objective=99.9,
-    description="Success rate of syncing Work resources from ResourceBinding/ClusterResourceBinding",
-    labels={"category": "availability", "component": "karmada-controller-manager"},
-    error_query=("(\n"
-                 "  sum(\n"
-                 "    rate(binding_sync_work_duration_seconds_count{\n"
-                 "      result=\"error\"\n"
-                 "    }[{{.window}}])\n"
-                 "  )\n"
-                 "  or\n"
-                 "  sum(\n"
-                 "    rate(binding_sync_work_duration_seconds_count{}[{{.window}}])\n"
-                 "  ) * 0\n"
-                 ")\n"),
-    total_query=("clamp_min(\n"
-                 "  sum(\n"
-                 "    rate(binding_sync_work_duration_seconds_count{}[{{.window}}])\n"
-                 "  )\n"
-                 "  , 0.000001\n"
-                 ")\n"
-                 "or\n"
-                 "(0 * (binding_sync_work_duration_seconds_count{})) + 1\n"),
-    alert_name="KarmadaBindingSyncWorkAvailabilityBurnRateHigh",
-    **_karmada_alerts("Binding to Work Sync Availability",
-                      "This SLO monitors the success rate of creating Work\n"
-                      "resources from ResourceBindings and\n"
-                      "ClusterResourceBindings. This is a critical step in\n"
-                      "the resource propagation pipeline.\n"
-                      "\n"
-                      "Violations indicate failures in converting scheduling\n"
-                      "decisions into propagation tasks, blocking workload\n"
-                      "deployment to member clusters.\n"),
-)
+def _alert_meta(spec):
+    spec = spec or {}
+    return AlertMeta(labels=dict(spec.get("labels") or {}), annotations=dict(spec.get("annotations") or {}),
+                     disable=bool(spec.get("disable", False)))
 
-APISERVER_AVAILABILITY = SLO(
-    name="apiserver-availability",
-    objective=99.9,
-    description="Karmada API Server availability based on HTTP request success rate",
-    labels={"category": "availability", "component": "karmada-apiserver"},
-    error_query=("sum(\n"
-                 "  rate(apiserver_request_total{\n"
-                 "    code=~\"(5..|429)\",\n"
-                 "    subresource!~\"healthz|livez|readyz\"\n"
-                 "  }[{{.window}}])\n"
-                 ")\n"),
-    total_query=("sum(\n"
-                 "  rate(apiserver_request_total{\n"
-                 "    subresource!~\"healthz|livez|readyz\"\n"
-                 "  }[{{.window}}])\n"
-                 ")\n"),
-    alert_name="KarmadaApiserverAvailabilityBurnRateHigh",
-    **_karmada_alerts("Karmada API Server Availability",
-                      "This SLO monitors the availability of the Karmada API Server,\n"
-                      "which is critical for all control plane operations.\n"
-                      "The API server handles all resource management requests\n"
-                      "including workload deployments and policy updates.\n"
-                      "\n"
-                      "Violations indicate that users cannot reliably interact\n"
-                      "with the Karmada control plane, preventing workload\n"
-                      "deployments and updates across member clusters.\n"),
-)
 
-KARMADA_SLOS = (BINDING_SYNC_WORK_AVAILABILITY, APISERVER_AVAILABILITY)
+def slos_from_spec(spec):
+    """``(service, [SLO])`` from a ``prometheus/v1`` Sloth spec (events SLIs only, as Karmada's are)."""
+    if spec.get("version") != SLOTH_SPEC:
+        raise ValueError(f"not a {SLOTH_SPEC} Sloth spec: version {spec.get('version')!r}")
+    slos = []
+    for item in spec["slos"]:
+        events = item["sli"]["events"]
+        alerting = item.get("alerting") or {}
+        slos.append(SLO(name=item["name"], objective=float(item["objective"]),
+                        description=item.get("description", ""), labels=dict(item.get("labels") or {}),
+                        error_query=events["error_query"], total_query=events["total_query"],
+                        alert_name=alerting.get("name", ""), page_alert=_alert_meta(alerting.get("page_alert")),
+                        ticket_alert=_alert_meta(alerting.get("ticket_alert")),
+                        alert_labels=dict(alerting.get("labels") or {}),
+                        alert_annotations=dict(alerting.get("annotations") or {})))
+    return spec["service"], tuple(slos)
+
+
+def load_spec(path=SPEC_FILE):
+    with open(path, encoding="utf-8") as handle:
+        return slos_from_spec(yaml.safe_load(handle))
+
+
+SERVICE, KARMADA_SLOS = load_spec()
+_BY_NAME = {slo.name: slo for slo in KARMADA_SLOS}
+BINDING_SYNC_WORK_AVAILABILITY = _BY_NAME["binding-sync-work-availability"]
+APISERVER_AVAILABILITY = _BY_NAME["apiserver-availability"]
 
 RULES_HEADER = (f"Karmada SLO rules in the shape Sloth {SLOTH_VERSION} generates from Karmada's Sloth spec.\n"
                 "Rendered by tests/emulator/sloth.py for the emulator's Prometheus; do not edit.")
 
 
-def karmada_rules():
-    return render(SERVICE, KARMADA_SLOS)
+def windows_named(name):
+    """The alert window set Sloth's ``--default-slo-period``/windows option names (google-30d, google-28d)."""
+    try:
+        return WINDOW_SETS[name or DEFAULT_WINDOWS]
+    except KeyError:
+        raise ValueError(f"unknown Sloth alert windows {name!r}; known: {', '.join(sorted(WINDOW_SETS))}") from None
+
+
+def karmada_rules(windows=DEFAULT_WINDOWS):
+    if isinstance(windows, str) or windows is None:
+        windows = windows_named(windows)
+    return render(SERVICE, KARMADA_SLOS, windows)

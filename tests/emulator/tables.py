@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from . import clock
 
 
 def _col(name, kind="string", priority=0, fmt=""):
     return {"name": name, "type": kind, "format": fmt, "description": "", "priority": priority}
+
+
+def _json_cell(value):
+    return "" if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def _condition(obj, ctype):
@@ -61,6 +67,10 @@ _EXTRA = {
     "Work": ([_col("Workload-Kind"), _col("Applied")],
              lambda o: [((o.get("spec", {}).get("workload", {}).get("manifests") or [{}])[0]).get("kind", ""),
                         _condition(o, "Applied")]),
+    # The CRD's additionalPrinterColumns: OVERALL (.status.overall), OVERALL_USED (.status.overallUsed).
+    "FederatedResourceQuota": ([_col("Overall"), _col("Overall_Used")],
+                               lambda o: [_json_cell(o.get("status", {}).get("overall")),
+                                          _json_cell(o.get("status", {}).get("overallUsed"))]),
     "Lease": ([_col("Holder")], lambda o: [o.get("spec", {}).get("holderIdentity", "")]),
 }
 

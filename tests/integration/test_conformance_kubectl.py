@@ -194,3 +194,61 @@ def test_scale_subresource(fresh_emulator, kubectl_for):
             context="karmada-host")
     pods = kubectl.json("get", "pods", "-n", "karmada-system", context="karmada-host")["items"]
     assert len(pods) == 3
+
+
+LIST = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: team-a
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: settings
+    namespace: team-a
+    labels: {app: web}
+  data:
+    mode: fast
+- apiVersion: policy.karmada.io/v1alpha1
+  kind: OverridePolicy
+  metadata:
+    name: web-tuning
+    namespace: team-a
+  spec:
+    resourceSelectors: [{apiVersion: apps/v1, kind: Deployment, name: web}]
+- apiVersion: policy.karmada.io/v1alpha1
+  kind: FederatedResourceQuota
+  metadata:
+    name: team-a-quota
+    namespace: team-a
+  spec:
+    overall: {cpu: "10"}
+"""
+
+
+@pytest.mark.emulator
+def test_apply_a_list_passes_client_side_validation_against_openapi_v2(fresh_emulator, kubectl_for, tmp_path):
+    # kubectl validates a kind: List itself, against GET /openapi/v2 (protobuf), before sending the items.
+    kubectl = kubectl_for(fresh_emulator)
+    manifest = tmp_path / "list.yaml"
+    manifest.write_text(LIST)
+    out = kubectl("apply", "-f", str(manifest)).stdout
+    assert "namespace/team-a created" in out and "configmap/settings created" in out
+    assert "overridepolicy.policy.karmada.io/web-tuning created" in out
+    assert "federatedresourcequota.policy.karmada.io/team-a-quota created" in out
+    assert kubectl.json("get", "configmap", "settings", "-n", "team-a")["data"] == {"mode": "fast"}
+    assert "unchanged" in kubectl("apply", "-f", str(manifest)).stdout
+    # The validation is real: a misspelt field is caught by kubectl before any request is made.
+    manifest.write_text(LIST.replace("  data:\n", "  dta:\n"))
+    bad = kubectl("apply", "-f", str(manifest), check=False)
+    assert bad.returncode == 1
+    assert 'unknown field "dta" in io.k8s.api.core.v1.ConfigMap' in bad.stderr
+    response = fresh_emulator.raw("GET", "/openapi/v2")
+    body = response.json()
+    assert response.status == 200 and body["swagger"] == "2.0"
+    assert body["definitions"]["io.karmada.policy.v1alpha1.FederatedResourceQuota"][
+        "x-kubernetes-group-version-kind"] == [{"group": "policy.karmada.io", "kind": "FederatedResourceQuota",
+                                                 "version": "v1alpha1"}]

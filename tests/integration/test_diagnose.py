@@ -34,6 +34,7 @@ TOP_CAUSE = {
     "work-conflict": "work_conflict",
     "already-exists-after-restart": "work_cache_stale",
     "target-cluster-missing": "target_cluster_missing",
+    "helm-namespace": "execution_namespace_missing",
 }
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 
@@ -96,6 +97,13 @@ def test_healthy_has_no_causes(diagnosed):
     assert report["verdict"]["causes"] == []
     assert all(c["status"] in ("ok", "unknown") for c in report["checks"]), [
         (c["id"], c["status"], c["summary"]) for c in report["checks"] if c["status"] not in ("ok", "unknown")]
+
+
+def test_federated_resource_quota_noise_does_not_blame_bindings(diagnosed):
+    # SyncWorkFailed events exist, but on FederatedResourceQuotas: the bindings and the SLO are healthy.
+    report = diagnosed("federated-resource-quota-noise")[0]
+    assert report["verdict"]["status"] == "healthy", report["verdict"]
+    assert report["verdict"]["causes"] == []
 
 
 def test_mixed_names_both_causes(diagnosed):

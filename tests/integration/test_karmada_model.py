@@ -202,8 +202,12 @@ def test_metrics_have_real_names_labels_and_buckets(scenario):
     buckets = sorted(float(k.split('le="')[1].split('"')[0]) for k in metrics
                      if k.startswith('binding_sync_work_duration_seconds_bucket{result="error"') and "+Inf" not in k)
     assert buckets == [0.001 * 2 ** i for i in range(12)]
+    # Priority queue (on by default in Karmada v1.18): depth per priority, created on the first add; the
+    # initial list is added at handler.LowPriority (-100). No CRBs here, so no CRB depth series at all.
+    assert 'workqueue_depth{controller="binding-controller",name="binding-controller",priority="-100"}' in metrics
+    assert not any(key.startswith("workqueue_depth{") and 'priority=""' in key for key in metrics)
+    assert not any(key.startswith('workqueue_depth{controller="cluster-resource-binding-controller"') for key in metrics)
     for name in ("binding-controller", "cluster-resource-binding-controller"):
-        assert f'workqueue_depth{{controller="{name}",name="{name}",priority=""}}' in metrics
         assert f'workqueue_retries_total{{controller="{name}",name="{name}"}}' in metrics
     assert metrics['controller_runtime_reconcile_errors_total{controller="binding-controller"}'] > 0
     assert metrics['workqueue_retries_total{controller="binding-controller",name="binding-controller"}'] == \
@@ -256,7 +260,54 @@ def test_fixing_the_override_policy_resyncs_at_once(scenario, kubectl_for):
     _wait(lambda: _fully_applied(handle)["nginx-deployment"] == "True", timeout=5, what="nginx to resync")
     work = handle.raw("GET", WORKS.format(ns="karmada-es-member1") + "/nginx-687f7fb96f").json()
     assert work["spec"]["workload"]["manifests"][0]["spec"]["replicas"] == "2"
-    assert work["metadata"]["annotations"]["policy.karmada.io/applied-overrides"] == "default/nginx-tuning"
+    # RecordAppliedOverrides (v1.18.2 pkg/controllers/binding/common.go): AppliedOverrides.MarshalJSON, compact.
+    assert work["metadata"]["annotations"]["policy.karmada.io/applied-overrides"] == (
+        '[{"policyName":"nginx-tuning","overriders":{"plaintext":[{"path":"/spec/replicas","operator":"replace",'
+        '"value":"2"}]}}]')
+    assert "policy.karmada.io/applied-cluster-overrides" not in work["metadata"]["annotations"]
+
+
+def test_frq_noise_is_on_quotas_not_bindings(scenario, kubectl_for):
+    handle = scenario("federated-resource-quota-noise")
+    kubectl = kubectl_for(handle)
+    quotas = kubectl.json("get", "federatedresourcequotas", "-A")["items"]
+    assert sorted(q["metadata"]["name"] for q in quotas) == ["batch-quota", "shop-quota", "team-quota"]
+    events = kubectl.json("get", "events", "-A", "--field-selector", "reason=SyncWorkFailed")["items"]
+    assert events and {e["involvedObject"]["kind"] for e in events} == {"FederatedResourceQuota"}
+    assert {e["source"]["component"] for e in events} == {"federated-resource-quota-sync-controller"}
+    assert {e["involvedObject"]["name"] for e in events} == {"team-quota", "shop-quota"}
+    assert all(e["message"].startswith('Operation cannot be fulfilled on works.work.karmada.io "') for e in events)
+    ok = kubectl.json("get", "events", "-n", "default", "--field-selector",
+                      "reason=SyncWorkSucceed,involvedObject.kind=FederatedResourceQuota")["items"]
+    assert [e["message"] for e in ok] == ["Sync works for FederatedResourceQuota(default/batch-quota) succeed."]
+    logs = kubectl("logs", "-n", "karmada-system", "-l", "app=karmada-controller-manager", "--tail=-1",
+                   context="karmada-host").stdout
+    assert '"Failed to build works for federatedResourceQuota"' in logs and 'namespacedName="default/team-quota"' in logs
+    assert 'controller="federated-resource-quota-sync-controller"' in logs
+    assert "Failed to transform ResourceBinding to works" not in logs
+    assert set(_fully_applied(handle).values()) == {"True"}
+    metrics = _metrics(handle)
+    assert metrics.get('binding_sync_work_duration_seconds_count{result="error"}', 0) == 0
+    works = handle.raw("GET", WORKS.format(ns="karmada-es-member1")).json()["items"]
+    quota_works = [w for w in works if (w["metadata"].get("labels") or {}).get(
+        "federatedresourcequota.karmada.io/name") == "batch-quota"]
+    assert len(quota_works) == 1 and quota_works[0]["spec"]["workload"]["manifests"][0]["kind"] == "ResourceQuota"
+
+
+def test_helm_namespace_install_starts(scenario, kubectl_for):
+    handle = scenario("helm-namespace")
+    kubectl = kubectl_for(handle)
+    pods = kubectl.json("get", "pods", "-n", "karmada-helm", "-l", "app=karmada-controller-manager",
+                        context="karmada-host")["items"]
+    assert len(pods) == 2
+    assert kubectl.json("get", "pods", "-n", "karmada-system", context="karmada-host")["items"] == []
+    logs = kubectl("logs", "-n", "karmada-helm", "-l", "app=karmada-controller-manager", "--tail=-1",
+                   context="karmada-host").stdout
+    assert "Starting karmada-controller-manager" in logs
+    assert '"Failed to transform ResourceBinding to works" err="namespaces \\"karmada-es-member2\\" not found"' in logs
+    # Helm's chart keeps --leader-elect-resource-namespace at .Values.systemNamespace (karmada-system).
+    lease = kubectl.json("get", "lease", "karmada-controller-manager", "-n", "karmada-system")
+    assert lease["spec"]["holderIdentity"].split("_")[0] in {p["metadata"]["name"] for p in pods}
 
 
 def test_restart_drains_a_stuck_queue(scenario, kubectl_for):

@@ -73,7 +73,42 @@ def test_three_groups_per_slo_named_like_sloth(rules):
     for slo in (BINDING, "apiserver-availability"):
         for kind in ("sli-recordings", "meta-recordings", "alerts"):
             assert f"sloth-slo-{kind}-karmada-{slo}" in names
-    assert len(names) == 6
+    # 13 SLOs; every one has a ticket alert (the seven latency SLOs disable the page alert only).
+    assert len(names) == 13 * 3
+
+
+def test_all_thirteen_slos_of_karmadas_published_spec():
+    assert [slo.name for slo in sloth.KARMADA_SLOS] == [
+        "apiserver-availability", "apiserver-latency", "scheduler-availability", "scheduler-latency",
+        "scheduler-estimator-availability", "scheduler-estimator-latency", "binding-sync-work-availability",
+        "binding-sync-work-latency", "work-sync-workload-availability", "work-sync-workload-latency",
+        "policy-apply-availability", "policy-apply-latency", "cluster-sync-latency"]
+    assert sloth.SERVICE == "karmada"
+    objectives = {slo.name: slo.objective for slo in sloth.KARMADA_SLOS}
+    assert objectives["work-sync-workload-latency"] == 99.0
+    assert {slo.name for slo in sloth.KARMADA_SLOS if slo.page_alert.disable} == {
+        name for name in objectives if name.endswith("-latency")}
+
+
+def test_google_28d_windows_record_4w_and_use_28_day_factors():
+    windows = sloth.windows_named("google-28d")
+    factors = [windows.burn_factor(w) for w in (windows.page_quick, windows.page_slow, windows.ticket_quick,
+                                                windows.ticket_slow)]
+    assert factors == pytest.approx([13.44, 5.6, 2.8, 0.1 * 672 / 72])
+    rules = sloth.karmada_rules("google-28d")
+    sli = _groups(rules)[f"sloth-slo-sli-recordings-karmada-{BINDING}"]
+    assert sli[-1]["record"] == "slo:sli_error:ratio_rate4w"
+    assert sli[-1]["labels"]["sloth_window"] == "4w"
+    assert "[4w])" in sli[-1]["expr"]
+    meta = {r["record"]: r for r in _groups(rules)[f"sloth-slo-meta-recordings-karmada-{BINDING}"]}
+    assert meta["slo:time_period:days"]["expr"] == "vector(28)"
+    assert meta["slo:period_burn_rate:ratio"]["expr"].startswith(f"slo:sli_error:ratio_rate4w{FILTER}\n")
+    page, ticket = _groups(rules)[f"sloth-slo-alerts-karmada-{BINDING}"]
+    assert "(13.44 * 0.0009999999999999432)" in page["expr"]
+    # 10 x 672 / 100 / 24 in float64 is 2.8000000000000003; Go prints it so, as go_float does.
+    assert "(2.8000000000000003 * 0.0009999999999999432)" in ticket["expr"]
+    with pytest.raises(ValueError, match="google-28d"):
+        sloth.windows_named("google-7d")
 
 
 def test_sli_rules_every_window_plus_optimized_period(rules):
@@ -239,7 +274,11 @@ def test_promtool_accepts_the_rendered_rules(tmp_path, rules):
     path.write_text(sloth.to_yaml(rules, sloth.RULES_HEADER))
     result = subprocess.run([PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 34 rules found" in result.stdout
+    # 13 SLOs x (8 SLI + 7 metadata) recording rules + 6 x 2 (page, ticket) + 7 x 1 (ticket) alerts
+    assert "SUCCESS: 214 rules found" in result.stdout
+    path.write_text(sloth.to_yaml(sloth.karmada_rules("google-28d")))
+    result = subprocess.run([PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "SUCCESS: 214 rules found" in result.stdout, result.stdout + result.stderr
 
 
 @needs_promtool

@@ -22,7 +22,7 @@ from ..resources import CLUSTER, CLUSTER_OVERRIDE_POLICY, CLUSTER_RESOURCE_BINDI
 from . import klog, writefaults
 from .events import EventRecorder
 from .names import EXECUTION_SPACE_PREFIX, cluster_of, execution_space
-from .overrides import OverrideFailure, apply_overrides, policy_priority
+from .overrides import OverrideFailure, apply_overrides, policy_priority, record_applied_overrides
 from .works import permanent_id_label, target_clusters, work_for
 
 CONTAINER = "karmada-controller-manager"
@@ -38,6 +38,13 @@ SYNC_HELP = ("Duration in seconds to sync works for ResourceBinding and ClusterR
 
 class WorkError(Exception):
     """One cluster's failure inside ensureWork; the message is what the real controller reports."""
+
+
+# The leader Lease lives on the Karmada API server in --leader-elect-resource-namespace: karmada-system for
+# every install method, including Helm into another release namespace (charts/karmada v1.18.2
+# karmada-controller-manager.yaml passes {{ .Values.systemNamespace }}, default "karmada-system").
+LEASE_NAMESPACE = "karmada-system"
+LOW_PRIORITY = -100          # controller-runtime v0.23.1 pkg/handler/eventhandler.go handler.LowPriority
 
 
 def aggregate(messages):
@@ -61,7 +68,8 @@ def new_registry():
                                                  "Total number of reconciliation errors per controller",
                                                  ("controller",))
     for controller in ("binding-controller", "cluster-resource-binding-controller", "cluster-controller"):
-        registry.depth.set(0, controller=controller, name=controller, priority="")
+        # No depth series yet: with the priority queue a workqueue_depth child appears per priority on
+        # its first add (controller-runtime v0.23.1 pkg/internal/metrics/workqueue.go depthWithPriorityMetric).
         registry.adds.inc(0, controller=controller, name=controller)
         registry.retries.inc(0, controller=controller, name=controller)
         registry.reconcile_errors.inc(0, controller=controller)
@@ -110,8 +118,21 @@ class Incarnation:
         self.queues = {rtype: Controller(name, self._reconcile_binding_key(rtype))
                        for rtype, name in BINDING_CONTROLLERS.items()}
         self.cluster_queue = Controller("cluster-controller", self._reconcile_cluster_key)
+        # Karmada v1.18.2 enables controller-runtime's priority queue by default (pkg/features/features.go:
+        # ControllerPriorityQueue Beta, default true; cmd/controller-manager/app/controllermanager.go:201).
+        # Its depth metric carries priority="<int>": handler.LowPriority (-100) for the informer's initial
+        # list (pkg/handler/eventhandler.go), 0 for real changes; a retry keeps the priority it was taken
+        # with (pkg/internal/controller/controller.go reconcileHandler).
+        self.priorities = {queue.name: {} for queue in self.all_queues()}
+        self.observed = {queue.name: set() for queue in self.all_queues()}
         self.stopped = False
         self.started = time.monotonic()          # the informer caches are as fresh as this (writefaults)
+
+    def add(self, queue, key, priority=0):
+        """A watch event's add (``priority`` -100 for the initial list, else 0)."""
+        self.priorities[queue.name][key] = priority
+        self.observed[queue.name].add(priority)
+        queue.enqueue(key)
 
     def all_queues(self):
         return [*self.queues.values(), self.cluster_queue]
@@ -119,10 +140,10 @@ class Incarnation:
     def start(self, enqueue_everything=True):
         if enqueue_everything:
             for cluster in self.manager.karmada.items(CLUSTER):
-                self.cluster_queue.enqueue(cluster["metadata"]["name"])
+                self.add(self.cluster_queue, cluster["metadata"]["name"], LOW_PRIORITY)
             for rtype, queue in self.queues.items():
                 for binding in self.manager.karmada.items(rtype):
-                    queue.enqueue(_key(binding))
+                    self.add(queue, _key(binding), LOW_PRIORITY)
         for queue in self.all_queues():
             queue.start()
 
@@ -133,7 +154,11 @@ class Incarnation:
 
     def refresh_depth(self):
         for queue in self.all_queues():
-            self.registry.depth.set(queue.ready(), controller=queue.name, name=queue.name, priority="")
+            priorities = self.priorities[queue.name]
+            ready = [priorities.get(key, 0) for key in queue.ready_keys()]
+            for priority in sorted(self.observed[queue.name]):
+                self.registry.depth.set(ready.count(priority), controller=queue.name, name=queue.name,
+                                        priority=str(priority))
 
     def _reconcile_binding_key(self, rtype):
         def reconcile(key):
@@ -208,7 +233,7 @@ class ControllerManager:
         name = pod["metadata"]["name"]
         self.log("I", "controllermanager.go:182", "Starting karmada-controller-manager", pod=name,
                  version=KARMADA_VERSION)
-        self.logf("I", "leaderelection.go:257", f"attempting to acquire leader lease {self.config['namespace']}/"
+        self.logf("I", "leaderelection.go:257", f"attempting to acquire leader lease {LEASE_NAMESPACE}/"
                   "karmada-controller-manager...", pod=name)
         if self.leader() is None:
             self.become_leader(name)
@@ -225,7 +250,7 @@ class ControllerManager:
                     self.become_leader(survivors[0]["metadata"]["name"])
 
     def _lease(self):
-        return self.karmada.find(LEASE, self.config["namespace"], "karmada-controller-manager")
+        return self.karmada.find(LEASE, LEASE_NAMESPACE, "karmada-controller-manager")
 
     def leader(self):
         lease = self._lease()
@@ -238,7 +263,7 @@ class ControllerManager:
             self._write_lease(pod_name)
             if self.incarnation:
                 self.incarnation.stop()
-            self.logf("I", "leaderelection.go:271", f"successfully acquired lease {self.config['namespace']}/"
+            self.logf("I", "leaderelection.go:271", f"successfully acquired lease {LEASE_NAMESPACE}/"
                       "karmada-controller-manager", pod=pod_name)
             self.incarnation = Incarnation(self, pod_name)
             for name, kind, group in (("cluster-controller", "Cluster", "cluster.karmada.io"),
@@ -259,21 +284,26 @@ class ControllerManager:
                 "renewTime": now, "leaseTransitions": 0}
         if self._lease() is None:
             self.karmada.create(LEASE, {"metadata": {"name": "karmada-controller-manager",
-                                                     "namespace": self.config["namespace"]}, "spec": spec})
+                                                     "namespace": LEASE_NAMESPACE}, "spec": spec})
             return
 
         def change(lease):
             spec["leaseTransitions"] = lease["spec"].get("leaseTransitions", 0) + 1
             lease["spec"] = spec
-        self.karmada.mutate(LEASE, self.config["namespace"], "karmada-controller-manager", change)
+        self.karmada.mutate(LEASE, LEASE_NAMESPACE, "karmada-controller-manager", change)
 
     # -- start-up from a scenario ------------------------------------------------------------------------
     def initial_pass(self, incarnation):
         """Reconcile every binding once, synchronously; returns {(rtype, key)} of those that failed."""
         failing = set()
+        if self.karmada.items(CLUSTER):
+            incarnation.observed["cluster-controller"].add(LOW_PRIORITY)
         for rtype in BINDING_CONTROLLERS:
             for binding in self.karmada.items(rtype):
                 key = _key(binding)
+                # The leader's initial list: added at LowPriority, which its retries keep.
+                incarnation.priorities[BINDING_CONTROLLERS[rtype]][key] = LOW_PRIORITY
+                incarnation.observed[BINDING_CONTROLLERS[rtype]].add(LOW_PRIORITY)
                 if self.reconcile_binding(incarnation, rtype, key) is not None:
                     failing.add((rtype, key))
         return failing
@@ -321,11 +351,11 @@ class ControllerManager:
             # GenerationChangedPredicate: label, annotation and status edits do not resync a binding.
             if generation_changed or (obj["metadata"].get("deletionTimestamp")
                                       and not old["metadata"].get("deletionTimestamp")):
-                incarnation.queues[rtype].enqueue(_key(obj))
+                incarnation.add(incarnation.queues[rtype], _key(obj))
         elif rtype in (OVERRIDE_POLICY, CLUSTER_OVERRIDE_POLICY) and (generation_changed or event_type == "DELETED"):
             self._enqueue_bindings_for_policy(incarnation, rtype, obj)
         elif rtype is CLUSTER:
-            incarnation.cluster_queue.enqueue(obj["metadata"]["name"])       # no predicate: every change
+            incarnation.add(incarnation.cluster_queue, obj["metadata"]["name"])   # no predicate: every change
         elif rtype is WORK:
             self._execution_controller(event_type, obj)
 
@@ -336,7 +366,7 @@ class ControllerManager:
             for binding in self.karmada.items(binding_type, namespace):
                 template = self._template(binding)
                 if template is not None and policy_priority(policy, template):
-                    incarnation.queues[binding_type].enqueue(_key(binding))
+                    incarnation.add(incarnation.queues[binding_type], _key(binding))
 
     # -- execution controller (member-cluster side of Works) -------------------------------------------------
     def _cluster_ready(self, name):
@@ -504,7 +534,8 @@ class ControllerManager:
             self.logf("I", "overridemanager.go:181" if namespace else "overridemanager.go:143",
                       f"Applied {'overrides' if namespace else 'cluster overrides'}({policy}) for resource("
                       f"{template['metadata'].get('namespace', '')}/{template['metadata']['name']})", verbosity=2)
-        desired = work_for(workload, binding, cluster_name, applied)
+        desired = record_applied_overrides(work_for(workload, binding, cluster_name, applied), self.karmada,
+                                           template, cluster)
         self._create_or_update_work(desired)
 
     def _log_override_failure(self, template, cluster_name, message):

@@ -72,6 +72,11 @@ class History:
         registry.reconciles.set_initial(successes, controller=name, result="success")
         registry.reconciles.set_initial(errors, controller=name, result="error")
         registry.reconcile_errors.set_initial(errors, controller=name)
+        # The queue drains between scrapes; its depth series exist for the priorities seen: the initial
+        # list (-100, kept by its retries) and, once users changed workloads, real changes (0).
+        registry.depth.set(0, controller=name, name=name, priority="-100")
+        if successes:
+            registry.depth.set(0, controller=name, name=name, priority="0")
         elapsed = moment - self.start
         from ..resources import NAMESPACE, WORK
         apiserver.requests.set_initial(math.floor(elapsed * 2), **request_labels("LIST", WORK, 200, "cluster"))

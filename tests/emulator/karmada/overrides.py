@@ -7,6 +7,7 @@ the same text as Karmada's evanphx/json-patch, and the failing policy is named.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 
 from ..patch import PatchError, json_patch
@@ -129,3 +130,61 @@ def apply_overrides(store, workload, cluster):
                 raise OverrideFailure(kind, meta.get("namespace", ""), meta["name"], str(exc)) from None
         applied.append((kind, meta.get("namespace", ""), meta["name"]))
     return result, applied
+
+
+# -- the applied-overrides annotations --------------------------------------------------------------------
+# Karmada v1.18.2 pkg/controllers/binding/common.go RecordAppliedOverrides writes
+# util.AppliedClusterOverrides / util.AppliedOverrides ("policy.karmada.io/applied-cluster-overrides",
+# "policy.karmada.io/applied-overrides") as overridemanager.AppliedOverrides.MarshalJSON()
+# (pkg/util/overridemanager/shadow.go): json.Marshal of []OverridePolicyShadow{policyName, overriders},
+# one item per matching rule (appliedList.Add(p.name, p.overriders)), sorted by policyName; no annotation
+# when nothing applied.
+APPLIED_OVERRIDES = "policy.karmada.io/applied-overrides"
+APPLIED_CLUSTER_OVERRIDES = "policy.karmada.io/applied-cluster-overrides"
+# policyv1alpha1.Overriders field order (pkg/apis/policy/v1alpha1/override_types.go), all omitempty.
+_OVERRIDER_FIELDS = ("plaintext", "imageOverrider", "commandOverrider", "argsOverrider", "labelsOverrider",
+                     "annotationsOverrider", "fieldOverrider")
+
+
+def go_json(value):
+    """encoding/json's compact output, including its HTML escaping of <, > and &."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _shadow_overriders(overriders):
+    out = {}
+    for field in _OVERRIDER_FIELDS:
+        items = overriders.get(field) or []
+        if not items:
+            continue
+        if field == "plaintext":
+            # PlaintextOverrider{path, operator, value apiextensionsv1.JSON}: an empty JSON marshals as null.
+            items = [{"path": p.get("path", ""), "operator": p.get("operator", ""), "value": p.get("value")}
+                     for p in items]
+        out[field] = items
+    return out
+
+
+def applied_shadows(store, workload, cluster):
+    """({kind: [OverridePolicyShadow dicts]}) of the rules that apply, as the override manager records them."""
+    shadows = {"ClusterOverridePolicy": [], "OverridePolicy": []}
+    for kind, policy in matching_policies(store, workload, cluster):
+        for rule in _rules(policy):
+            if cluster_matches(rule.get("targetCluster"), cluster):
+                shadows[kind].append({"policyName": policy["metadata"]["name"],
+                                      "overriders": _shadow_overriders(rule.get("overriders") or {})})
+    return {kind: sorted(items, key=lambda item: item["policyName"]) for kind, items in shadows.items()}
+
+
+def record_applied_overrides(work, store, workload, cluster):
+    """Set a Work's applied-(cluster-)overrides annotations to the JSON Karmada v1.18.2 writes."""
+    annotations = work["metadata"].setdefault("annotations", {})
+    shadows = applied_shadows(store, workload, cluster) if cluster is not None else {}
+    for kind, key in (("ClusterOverridePolicy", APPLIED_CLUSTER_OVERRIDES), ("OverridePolicy", APPLIED_OVERRIDES)):
+        if shadows.get(kind):
+            annotations[key] = go_json(shadows[kind])
+        else:
+            annotations.pop(key, None)
+    return work

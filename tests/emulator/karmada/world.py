@@ -29,10 +29,13 @@ from ..resources import (
     ROLE_BINDING,
     WORK,
 )
-from .controller_manager import BINDING_CONTROLLERS, ControllerManager
+from .controller_manager import BINDING_CONTROLLERS, LEASE_NAMESPACE, ControllerManager
 from .history import History
 from .names import binding_name, execution_space, work_name
-from .overrides import apply_overrides
+from .overrides import apply_overrides, record_applied_overrides
+from .quota import CONFLICT as QUOTA_CONFLICT
+from .quota import CONTROLLER as QUOTA_CONTROLLER
+from .quota import seed_quotas
 from .works import CRB_ID, RB_ID, work_for
 from .writefaults import conflicting_works, oversized_works
 
@@ -140,6 +143,8 @@ def _existing_work(store, binding, template, cluster, scenario, now):
     except Exception:  # noqa: BLE001 - a broken policy never produced a Work: leave the last good one
         workload, applied = template, []
     work = work_for(workload, binding, cluster, applied)
+    if applied:
+        record_applied_overrides(work, store, template, cluster_obj)
     work["metadata"]["labels"]["work.karmada.io/permanent-id"] = str(uuid.uuid4())
     if (execution_space(cluster), work["metadata"]["name"]) in conflicting_works(faults):
         # Another writer keeps changing this Work, so it never matches what the binding controller wants.
@@ -227,7 +232,7 @@ def seed_host(emulator, scenario):
     args = ["/bin/karmada-controller-manager", "--kubeconfig=/etc/karmada/config/karmada.config",
             "--cluster-status-update-frequency=10s", "--metrics-bind-address=$(POD_IP):8080",
             "--health-probe-bind-address=$(POD_IP):10357",
-            f"--leader-elect-resource-namespace={config['namespace']}", f"--v={config['verbosity']}"]
+            f"--leader-elect-resource-namespace={LEASE_NAMESPACE}", f"--v={config['verbosity']}"]
     if config["log_format"] == "json":
         args.insert(-1, "--logging-format=json")
     store.create(DEPLOYMENT, {
@@ -288,6 +293,7 @@ def seed(emulator, scenario):
         failing = manager.initial_pass(incarnation)
         if faults["resolved"]:
             _resolve(karmada, scenario)
+    seed_quotas(emulator, scenario, manager)    # FederatedResourceQuota sync: SyncWorkFailed noise
     record = History(scenario, len(failing), manager.backoff_cap)
     emulator.history = record
     record.preload(incarnation.registry, emulator.apiserver_metrics)
@@ -319,8 +325,8 @@ def _add_event_noise(emulator, scenario, manager):
             if index % 50 == 0:
                 # FederatedResourceQuota sync reuses the SyncWorkFailed reason: not a binding failure.
                 manager.recorder.event(quota, "Warning", "SyncWorkFailed",
-                                       f"failed to sync quota to cluster member{index % 7}: quota exceeded",
-                                       "federated-resource-quota-sync-controller")
+                                       QUOTA_CONFLICT.format(name=work_name("ResourceQuota", "team-quota", "default")),
+                                       QUOTA_CONTROLLER)
             else:
                 manager.recorder.event(target, "Normal", "ScheduleBindingSucceed",
                                        f"Binding has been scheduled successfully. Result: {index}",

@@ -18,7 +18,7 @@ from ..karmada.writefaults import THROTTLE_ERRORS, TRANSPORT_ERRORS
 HERE = os.path.dirname(os.path.abspath(__file__))
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 TOP_LEVEL = {"description", "seed", "time_scale", "clusters", "workloads", "cluster_workloads", "override_policies",
-             "faults", "history", "controller_manager", "noise"}
+             "faults", "history", "controller_manager", "noise", "federated_resource_quotas"}
 # Faults on the binding controller's path to a Work (karmada/writefaults.py).
 WRITE_FAULTS = ("interpreter_webhook", "lua_interpreter_error", "oversized_templates", "work_quota",
                 "admission_denial", "transport_errors", "throttling", "conflicting_works", "stale_work_cache")
@@ -344,6 +344,28 @@ def _write_faults(spec, clusters):
     return result
 
 
+def _quotas(value, clusters):
+    """FederatedResourceQuotas: [{name, namespace, clusters (static assignments), hard, failing_clusters}]."""
+    quotas = []
+    if not isinstance(value or [], list):
+        raise ScenarioError("federated_resource_quotas must be a list")
+    for index, item in enumerate(value or []):
+        field = f"federated_resource_quotas[{index}]"
+        _check_keys(item, field, {"name", "namespace", "clusters", "hard", "failing_clusters"})
+        if not item.get("name"):
+            raise ScenarioError(f"{field}.name is required")
+        targets = _names(item.get("clusters", list(clusters)), f"{field}.clusters")
+        failing = _names(item.get("failing_clusters", []), f"{field}.failing_clusters")
+        _known(failing, targets, f"{field}.failing_clusters")
+        hard = item.get("hard", {"cpu": "10", "memory": "20Gi"})
+        if not isinstance(hard, dict) or not hard:
+            raise ScenarioError(f"{field}.hard must be a non-empty mapping of resource names to quantities")
+        quotas.append({"name": str(item["name"]), "namespace": str(item.get("namespace", "default")),
+                       "clusters": targets, "hard": {str(k): str(v) for k, v in hard.items()},
+                       "failing_clusters": failing})
+    return quotas
+
+
 def normalise(data):
     unknown = set(data) - TOP_LEVEL - {"name", "path"}
     if unknown:
@@ -378,6 +400,7 @@ def normalise(data):
         "workloads": workloads, "cluster_workloads": cluster_workloads,
         "override_policies": _override_policies(data.get("override_policies"), clusters),
         "faults": faults, "history": history, "controller_manager": manager,
+        "federated_resource_quotas": _quotas(data.get("federated_resource_quotas"), clusters),
         "noise": {"events": _count(noise.get("events", 0), "noise.events"),
                   "log_lines": _count(noise.get("log_lines", 0), "noise.log_lines")},
     }

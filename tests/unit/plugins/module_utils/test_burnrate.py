@@ -49,6 +49,45 @@ def test_burn_factor_for_another_period():
     assert br.burn_factor(br.GOOGLE_30D[0], period="28d") == pytest.approx(13.44)
 
 
+def test_google_28d_factors_from_sloths_window_file():
+    # Sloth's google-28d.yaml: page 2 %/1h and 5 %/6h, ticket 10 %/1d and 10 %/3d over 28 d (recorded as 4w).
+    factors = [br.burn_factor(w, period=br.PERIOD_28D) for w in br.GOOGLE_28D]
+    assert factors == pytest.approx([13.44, 5.6, 2.8, 67.2 / 72])
+    assert [(w.severity, w.budget_percent, w.short, w.long) for w in br.GOOGLE_28D] == [
+        ("page", 2.0, "5m", "1h"), ("page", 5.0, "30m", "6h"), ("ticket", 10.0, "2h", "1d"), ("ticket", 10.0, "6h", "3d")]
+
+
+@pytest.mark.parametrize("windows, period", [
+    (["5m", "1h", "30d"], "30d"),
+    (["5m", "1h", "4w"], "4w"),
+    (["5m", "28d"], "4w"),
+    (["5m", "1h"], "30d"),             # no period series: Sloth's default
+    (["30d", "4w"], "30d"),            # both (two Sloth runs?): the default
+])
+def test_period_detected_from_the_recorded_period_series(windows, period):
+    assert br.detect_period(windows) == period
+
+
+def test_period_names_and_days():
+    assert br.window_set_name("30d") == "google-30d" and br.window_set_name("4w") == "google-28d"
+    assert br.window_set_name("28d") == "google-28d"
+    assert br.period_days("30d") == 30 and br.period_days("4w") == 28
+    assert br.windows_for_period("4w") is br.GOOGLE_28D
+
+
+def test_28d_conditions_use_28d_thresholds():
+    # 0.0140 error ratio: above 13.44 x 0.001 (28 d) but below 14.4 x 0.001 (30 d).
+    values = ratios(w5m=0.014, w1h=0.014)
+    assert br.evaluate_conditions(values, BUDGET, period="4w")["page"]
+    assert not br.evaluate_conditions(values, BUDGET)["page"]
+    cond = br.evaluate_conditions(values, BUDGET, period="4w")["conditions"][0]
+    assert cond["factor"] == pytest.approx(13.44) and cond["threshold"] == pytest.approx(0.01344)
+
+
+def test_time_to_exhaustion_over_28_days():
+    assert br.time_to_exhaustion(0.5, 2.0, "4w") == 0.5 * 28 * 86400 / 2.0
+
+
 def test_burn_rate_is_ratio_over_budget():
     assert br.burn_rate(0.0144, BUDGET) == pytest.approx(14.4)
     assert br.burn_rate(0.0, BUDGET) == 0

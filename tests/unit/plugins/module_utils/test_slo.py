@@ -168,6 +168,36 @@ def test_healthy_is_ok():
     assert result["details"]["time_to_exhaustion_seconds"] is None
 
 
+def test_google_28d_sloth_rules_are_detected_from_the_4w_series():
+    ratios = {w: v for w, v in FAILING.items() if w != "30d"}
+    ratios["4w"] = 0.12
+    fake = FakeClient(sloth=sloth_samples(ratios))
+    observation = _slo.observe(fake, options())
+    assert observation["period"] == "4w" and observation["error_ratios"]["4w"] == 0.12
+    result = _slo.assess(dict(observation, fleet=[], alerts_firing=[], series=None), options())
+    details = result["details"]
+    assert details["period"] == "4w" and details["alert_windows"] == "google-28d"
+    assert details["conditions"][0]["factor"] == pytest.approx(13.44)
+    assert [c["factor"] for c in details["conditions"]] == pytest.approx([13.44, 5.6, 2.8, 0.933333])
+    # The budget comes from the 4w ratio: 1 - 0.12 / 0.001.
+    assert details["budget_remaining"] == pytest.approx(1 - 120)
+    assert "28-day error budget exhausted" in result["summary"]
+    assert "pages above 13.4x" in result["summary"]
+    assert "4w" in details["error_ratios"] and "30d" not in details["error_ratios"]
+
+
+def test_28d_only_thresholds_decide_a_borderline_page():
+    # 1.4 % errors over 5m and 1h: a page at 28 d (13.44x), not at 30 d (14.4x).
+    values = dict(zero(**{"5m": 0.014, "1h": 0.014}))
+    thirty = assess(values)
+    values.pop("30d")
+    values["4w"] = 0.0
+    twenty_eight = assess(values)
+    assert not thirty["details"]["page"] and thirty["details"]["period"] == "30d"
+    assert twenty_eight["details"]["page"] and twenty_eight["status"] == "fail"
+    assert "28-day error budget" in twenty_eight["summary"]
+
+
 def test_raw_source_computes_budget_from_the_period_ratio_and_says_so():
     result = assess(zero(**{"30d": 0.00025}), source="raw")
     assert result["details"]["budget_remaining"] == pytest.approx(0.75)
