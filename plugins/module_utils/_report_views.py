@@ -18,13 +18,14 @@ import re
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _svg
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import (
-    GOOGLE_30D,
     PERIOD,
     burn_factor,
     error_budget,
     format_burn,
     format_duration,
     format_percent,
+    period_days,
+    windows_for_period,
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE, RUNBOOK_URL
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
@@ -81,10 +82,16 @@ def budget_of(objective):
         return None
 
 
-def page_factors():
-    """Burn rates at which Sloth pages, derived from its windows: [(14.4, '1h/5m'), (6.0, '6h/30m')]."""
-    return [(round(burn_factor(window), 3), f"{window.long}/{window.short}")
-            for window in GOOGLE_30D if window.severity == "page"]
+def period_of(details):
+    """The SLO period the check found (Sloth's ``30d`` or, for google-28d windows, ``4w``)."""
+    period = details.get("period")
+    return period if isinstance(period, str) and period else PERIOD
+
+
+def page_factors(period=PERIOD):
+    """Burn rates at which Sloth pages, derived from its windows: [(14.4, '1h/5m'), (6.0, '6h/30m')] for 30 days."""
+    return [(round(burn_factor(window, period), 3), f"{window.long}/{window.short}")
+            for window in windows_for_period(period) if window.severity == "page"]
 
 
 def slo_view(report):
@@ -101,6 +108,7 @@ def slo_view(report):
     details = slo.get("details") or {}
     status = str(slo.get("status")).upper()
     rows = [("Status", f"{status} - {one_line(slo.get('summary'))}")]
+    budget_label = f"Error budget left ({period_days(period_of(details)):g}d)"
     budget = budget_of(details.get("objective"))
     if budget is not None:
         rows.append(("Objective", f"{details['objective']}% (error budget {percent(budget)})"))
@@ -112,7 +120,7 @@ def slo_view(report):
         if isinstance(values, dict) and values:
             rows.append((label, ", ".join(f"{window} {fmt(values[window])}" for window in sorted(values, key=_window_key))))
     if "budget_remaining" in details:
-        rows.append(("Error budget left (30d)", percent(details["budget_remaining"])))
+        rows.append((budget_label, percent(details["budget_remaining"])))
     conditions = [name for name in ("page", "ticket") if details.get(name)]
     if "page" in details or "ticket" in details:
         rows.append(("Alert conditions met", ", ".join(conditions) or "none"))
@@ -127,7 +135,7 @@ def slo_view(report):
     fleet = [f"{item.get('service', '?')}/{item.get('slo', '?')} {times(item.get('burn_rate'))}"
              for item in details.get("fleet") or [] if isinstance(item, dict)]
     # The console gets one line: burn rates, budget, alert conditions, time left.
-    brief = [f"{label.lower()} {text}" for label, text in rows if label in ("Burn rate", "Error budget left (30d)")]
+    brief = [f"{label.lower()} {text}" for label, text in rows if label in ("Burn rate", budget_label)]
     if conditions:
         brief.append(f"{' and '.join(conditions)} condition met")
     if is_number(left):
@@ -312,7 +320,7 @@ def charts(report):
     starts_at = _epoch((report.get("alert") or {}).get("startsAt"))
     common = {"markers": [(starts_at, "alert")] if starts_at is not None else [],
               "x_range": bounds if None not in bounds else None, "no_data_reason": reason}
-    factors = page_factors()
+    factors = page_factors(period_of(details))
     budget = budget_of(details.get("objective"))
     ratio_lines = []
     if budget is not None:
@@ -322,7 +330,7 @@ def charts(report):
     colours = ("#cf222e", "#bc4c00")
     burn_lines = [(factor, f"page {factor:g}x ({windows})", colours[index % 2])
                   for index, (factor, windows) in enumerate(factors)]
-    burn_lines.append((1.0, f"1x: budget lasts {PERIOD}", "#6e7781"))
+    burn_lines.append((1.0, f"1x: budget lasts {period_days(period_of(details)):g}d", "#6e7781"))
     return [
         ("error-ratio", _svg.line_chart(series.get("error_ratio"), "Error ratio (failed binding syncs)", "error-ratio",
                                         thresholds=ratio_lines, value_format=percent, **common)),
