@@ -249,6 +249,5 @@ def test_apply_a_list_passes_client_side_validation_against_openapi_v2(fresh_emu
     response = fresh_emulator.raw("GET", "/openapi/v2")
     body = response.json()
     assert response.status == 200 and body["swagger"] == "2.0"
-    assert body["definitions"]["io.karmada.policy.v1alpha1.FederatedResourceQuota"][
-        "x-kubernetes-group-version-kind"] == [{"group": "policy.karmada.io", "kind": "FederatedResourceQuota",
-                                                 "version": "v1alpha1"}]
+    kinds = body["definitions"]["io.karmada.policy.v1alpha1.FederatedResourceQuota"]["x-kubernetes-group-version-kind"]
+    assert kinds == [{"group": "policy.karmada.io", "kind": "FederatedResourceQuota", "version": "v1alpha1"}]

@@ -50,8 +50,8 @@ THROTTLED = {"client rate limiter Wait returned an error: context deadline excee
 EXPECTED = {
     "interpreter-webhook-down": ({"nginx-deployment": WEBHOOK, "web-deployment": WEBHOOK},
                                  {"config-reader-clusterrole"}, ()),
-    "lua-interpreter-error": ({"nginx-deployment": LUA, "web-deployment": LUA}, {"cart-deployment",
-                                                                              "config-reader-clusterrole"}, ()),
+    "lua-interpreter-error": ({"nginx-deployment": LUA, "web-deployment": LUA},
+                              {"cart-deployment", "config-reader-clusterrole"}, ()),
     "template-too-large": ({"bundle-deployment": "etcdserver: request is too large",
                             "assets-deployment": "Request entity too large: limit is 3145728"},
                            {"nginx-deployment"}, ()),
