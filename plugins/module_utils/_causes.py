@@ -119,6 +119,8 @@ CATALOGUE = {
             # karmada v1.18.2 overridemanager.go: ApplyOverridePolicyFailed events and the printf log lines
             r"Apply (?:cluster )?override policy\((?P<policy>[^)]+)\) for cluster\((?P<cluster>[^)]+)\) failed",
             r"Failed to apply (?:cluster )?overrides\((?P<policy>[^)]+)\)",
+            # pkg/controllers/binding/common.go:111 (v1.18.2): the klog message; read only when its err names no cause.
+            r"Failed to apply overrides for workload in cluster\.",
         ],
     },
     "work_webhook_unavailable": {
