@@ -18,6 +18,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
     cause_views,
     limited,
     no_cause_advice,
+    printable,
     runbook_row_text,
     slo_view,
     unrecognised_view,
@@ -59,7 +60,7 @@ def _console_causes(causes, budget):
 
 def _console_line(line):
     """One line of at most CONSOLE_WIDTH characters; unlike one_line, the alignment spaces stay."""
-    flat = re.sub(r"[^\S ]+", " ", line).rstrip()
+    flat = re.sub(r"[^\S ]+", " ", printable(line)).rstrip()
     return flat if len(flat) <= CONSOLE_WIDTH else flat[:CONSOLE_WIDTH - 3].rstrip() + "..."
 
 

@@ -42,9 +42,19 @@ UNRECOGNISED_SHOWN = 5
 UNRECOGNISED_WIDTH = 500
 
 
+# C0/C1 control characters other than whitespace (ESC starts ANSI sequences that clear a terminal or retitle
+# it; cluster text and alerts may carry them). Whitespace is folded separately.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def printable(text):
+    """Text from a cluster or an alert with its control characters removed, so no terminal acts on them."""
+    return _CONTROL.sub("", str(text if text is not None else ""))
+
+
 def one_line(text, width=None):
-    """Whitespace (newlines included) collapsed to single spaces; cut to ``width`` with '...'."""
-    flat = re.sub(r"\s+", " ", str(text if text is not None else "")).strip()
+    """Whitespace (newlines included) collapsed to single spaces, control characters dropped; cut to ``width``."""
+    flat = re.sub(r"\s+", " ", printable(text)).strip()
     if width and len(flat) > width:
         return flat[:max(0, width - 3)].rstrip() + "..."
     return flat

@@ -73,7 +73,7 @@ def unrecognised_verdict():
     result = verdict([], "degraded")
     result["summary"] = "degraded: 3 binding sync failures match no known cause; see samples"
     result["unrecognised"] = {"count": 3, "by_source": {"sync_failure_events": 3}, "sources": ["sync_failure_events"],
-                              "samples": ["admission denied: " + XSS + "\n\tsecond | `line`", "y" * 800]}
+                              "samples": ["admission denied: " + XSS + "\n\tsecond | `line`\x1b[2J\x1b]0;title\x07", "y" * 800]}
     return result
 
 

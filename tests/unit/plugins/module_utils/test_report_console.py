@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _report_console, _report_files
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import CAUSE_IDS, CHECKS, finding
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_markdown import to_markdown
 from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import cause, report, slo, unrecognised_verdict, verdict
 
 
@@ -67,3 +68,9 @@ def test_console_summary_shows_unrecognised_failures_on_one_line():
     assert len(unrecognised[0]) <= _report_console.CONSOLE_WIDTH
     assert "failures were seen that match no known cause" in text
     assert len(lines) <= _report_console.CONSOLE_MAX_LINES
+
+
+def test_console_and_markdown_never_pass_terminal_controls_from_a_cluster():
+    built = report(the_verdict=unrecognised_verdict())
+    for text in (_report_console.console_summary(built), to_markdown(built)):
+        assert "\x1b" not in text and "\x07" not in text

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import charts, page_factors, slo_view
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import charts, one_line, page_factors, printable, slo_view
 from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report_samples import report, slo, verdict
 
 
@@ -29,3 +29,10 @@ def test_a_28_day_slo_is_labelled_and_charted_as_such():
 def test_a_30_day_slo_keeps_its_labels():
     view = slo_view(report([slo()], verdict()))
     assert any(label == "Error budget left (30d)" for label, _text in view["rows"])
+
+
+def test_control_characters_from_a_cluster_never_reach_a_terminal():
+    # \x1b[2J clears the screen, \x1b]0;...\x07 sets the terminal title, \x9b is the one-byte CSI.
+    hostile = "\x1b[2J\x1b]0;pwned\x07quota \x9b31mexceeded\x00"
+    assert printable(hostile) == "[2J]0;pwnedquota 31mexceeded"
+    assert one_line(hostile + "\nnext") == "[2J]0;pwnedquota 31mexceeded next"
