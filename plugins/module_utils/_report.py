@@ -94,6 +94,18 @@ def finding(check_id, status, summary, details=None, evidence_items=None, signal
     return result
 
 
+def add_findings(findings, new):
+    """``findings`` with ``new`` appended; a new finding replaces an earlier one of the same check.
+
+    One finding per check is the report's rule. The common role's record_finding can run twice for
+    one check (Ansible skips a role another role depends on when it already ran, but not the tasks that
+    role imports), so the later finding wins instead of the report failing on a duplicate.
+    """
+    new = [item for item in (new or []) if isinstance(item, dict)]
+    replaced = {item.get("id") for item in new}
+    return [item for item in (findings or []) if not (isinstance(item, dict) and item.get("id") in replaced)] + new
+
+
 def unknown(check_id, reason, details=None, duration_seconds=None):
     """A check that could not run (forbidden, unreachable, timeout): the rest of the diagnosis goes on."""
     return finding(check_id, "unknown", "Could not check: %s" % reason, details=details, error=reason,

@@ -22,6 +22,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report import (
     STRENGTH_MAX,
     STRENGTH_MIN,
     SchemaError,
+    add_findings,
     evidence,
     finding,
     signal,
@@ -135,3 +136,12 @@ def test_optional_fields_may_be_missing():
 @pytest.mark.parametrize("value, expected", [(0, True), (0.5, True), (-3, True), (True, False), (False, False), ("1", False), (None, False)])
 def test_a_bool_is_not_a_number(value, expected):
     assert _report.is_number(value) is expected
+
+
+def test_add_findings_keeps_one_finding_per_check_the_latest():
+    logs_old = {"id": "controller_logs", "status": "ok"}
+    logs_new = {"id": "controller_logs", "status": "fail"}
+    events = {"id": "sync_failure_events", "status": "fail"}
+    assert add_findings([logs_old, events], [logs_new]) == [events, logs_new]
+    assert add_findings(None, [events]) == [events]
+    assert add_findings([events], []) == [events]
