@@ -24,3 +24,18 @@ PROMETHEUS_TIMEOUT = 15
 # retries making up this share of adds mean items keep failing and coming back.
 WORKQUEUE_DEPTH = 100
 WORKQUEUE_RETRY_RATIO = 0.5
+
+# mitigate.yml. One mitigation at a time holds this Lease (coordination.k8s.io) in the controller-manager's
+# namespace on the Karmada API server; a holder that has not renewed it for the duration is presumed crashed.
+MITIGATION_LOCK_NAME = "karmada-runbooks-mitigation"
+MITIGATION_LOCK_DURATION = 600
+# How long a second run waits for the Lease before it gives up and says who holds it.
+MITIGATION_LOCK_WAIT = 120
+# A restart drops every queue and cache; two in a row (two alerts, two jobs) only lengthen the outage.
+RESTART_COOLDOWN = 900
+RESTART_TIMEOUT = 300
+# Verification polls the evidence until it shows recovery or this many seconds pass.
+VERIFY_TIMEOUT = 600
+VERIFY_INTERVAL = 10
+# increase() needs two scrapes inside its range; a minute covers the usual 15-30 s scrape intervals.
+VERIFY_METRIC_RANGE = 60
