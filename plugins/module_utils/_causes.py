@@ -21,6 +21,9 @@ __metaclass__ = type
 import re
 
 RUNBOOK_URL = "https://karmada.io/docs/administrator/reliability/runbooks/SLO/binding-sync-work-availability"
+# The runbook the mitigation table sends API server errors to (karmada-io/website
+# docs/administrator/reliability/runbooks/SLO/karmada-apiserver-availability.md).
+APISERVER_RUNBOOK_URL = "https://karmada.io/docs/administrator/reliability/runbooks/SLO/karmada-apiserver-availability"
 
 # Runbook mitigation table rows, verbatim symptom names with our own wording of the action.
 ROW_MISSING_NAMESPACES = "Missing execution namespaces"

@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import resource_path
 
 # -- resources on the Karmada API server ------------------------------------------------------------
@@ -26,6 +28,18 @@ SUBJECT_ACCESS_REVIEWS = resource_path("authorization.k8s.io", "v1", "subjectacc
 # The event recorder puts events of cluster-scoped objects (Cluster, ClusterResourceBinding) in
 # "default" (client-go tools/record: metav1.NamespaceDefault when the object has no namespace).
 CLUSTER_SCOPED_EVENTS_NAMESPACE = "default"
+
+
+def works_in(namespace):
+    return resource_path("work.karmada.io", "v1alpha1", "works", namespace)
+
+
+def override_policy(namespace, name):
+    return resource_path("policy.karmada.io", "v1alpha1", "overridepolicies", namespace, name)
+
+
+def cluster_override_policy(name):
+    return resource_path("policy.karmada.io", "v1alpha1", "clusteroverridepolicies", name=name)
 
 
 def events_in(namespace):
@@ -69,6 +83,27 @@ SYSTEM_LABEL = "karmada.io/system"
 SYSTEM_LABEL_VALUE = "true"
 # pkg/util/constants.go: ExecutionControllerFinalizer, on every Work.
 EXECUTION_CONTROLLER_FINALIZER = "karmada.io/execution-controller"
+
+
+# pkg/apis/cluster/validation/validation.go:45 ValidateClusterName: a DNS-1123 label of at most 48
+# characters, leaving room for the prefix within the 63 a namespace name may have. The Karmada webhook
+# enforces it on Cluster objects; a name read from elsewhere (a report file, a cluster registered while the
+# webhook was bypassed) is checked again before a namespace is named after it.
+CLUSTER_NAME_MAX_LENGTH = 48
+# apimachinery v0.35.3 pkg/util/validation/validation.go:155,161: dns1123LabelFmt, DNS1123LabelMaxLength.
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL_MAX_LENGTH = 63
+
+
+def cluster_name_problem(name):
+    """Why ``name`` cannot name an execution namespace (None when it can), in ValidateClusterName's order."""
+    if not isinstance(name, str) or not name:
+        return "must be not empty"
+    if len(name) > CLUSTER_NAME_MAX_LENGTH:
+        return "must be no more than %d characters" % CLUSTER_NAME_MAX_LENGTH
+    if not DNS1123_LABEL.match(name):
+        return "must be a lowercase RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit)"
+    return None
 
 
 def execution_space(cluster):
@@ -131,6 +166,9 @@ CONTROLLER_MANAGER_NAMESPACE = "karmada-system"
 # karmada-controller-manager.yaml); karmada-operator uses app.kubernetes.io/name=...
 # (operator/pkg/controlplane/manifests.go). Tried in this order.
 CONTROLLER_MANAGER_LABELS = ("app=karmada-controller-manager", "app.kubernetes.io/name=karmada-controller-manager")
+# kubernetes/kubectl v0.32.9 (kubectl 1.32) pkg/polymorphichelpers/objectrestarter.go:41: `kubectl rollout restart` sets this pod-template
+# annotation to the current time (RFC 3339); the changed template rolls every pod.
+RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
 # pkg/controllers/binding: ControllerName, ClusterResourceBindingControllerName. They are also the
 # workqueue "name" label and the event source component.
 BINDING_CONTROLLERS = ("binding-controller", "cluster-resource-binding-controller")
