@@ -55,6 +55,18 @@ def pod_log(namespace, pod):
     return resource_path("", "v1", "pods", namespace=namespace, name=pod, subresource="log")
 
 
+def leases_in(namespace):
+    """The Leases of one namespace (coordination.k8s.io/v1, k8s.io/api coordination/v1/types.go). The
+    controller-manager's leader election lock is one, in CONTROLLER_MANAGER_NAMESPACE on the Karmada API
+    server (cmd/controller-manager/app/options/options.go:152-153, resourcelock.LeasesResourceLock)."""
+    return resource_path("coordination.k8s.io", "v1", "leases", namespace=namespace)
+
+
+def lease_path(namespace, name):
+    """One Lease, such as the mitigation lock (_defaults.MITIGATION_LOCK_NAME, _lease.py)."""
+    return resource_path("coordination.k8s.io", "v1", "leases", namespace=namespace, name=name)
+
+
 # -- kinds -----------------------------------------------------------------------------------------
 CLUSTER_KIND = "Cluster"
 RB_KIND = "ResourceBinding"

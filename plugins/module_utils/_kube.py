@@ -7,6 +7,8 @@ The client is kubernetes.core's: the same auth options, the same K8S_AUTH_* envi
 fallbacks, the same kubeconfig handling. On top of it this module adds what the checks need and
 kubernetes.core lacks: paginated lists (limit/continue, restarting once on 410 Gone), streamed pod
 logs, Retry-After on 429, and one mapping from client errors to a short reason a report can show.
+Its two writes, ``create`` and ``replace``, serve reviews and the mitigation lock's Lease (``_lease``);
+they are never retried after a server error and raise a 409 for the caller to act on.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -211,11 +213,24 @@ class KubeClient:
             response.release_conn()
 
     def create(self, path, body):
-        """POST a review (SubjectAccessReview): it asks the server a question and stores nothing.
+        """POST ``body`` to a collection: a review (SubjectAccessReview), which stores nothing, or the
+        mitigation lock's Lease.
 
         Changes to clusters go through kubernetes.core's modules (check mode, diff), not this client.
+        The Lease is the exception because the lock is made of what those modules hide: a create that
+        must fail when the object exists, and the 409 that says another run got there first.
+        A 409 (AlreadyExists) is raised as the ApiException, with its ``status``, for the caller to act on.
         """
         return self._call("POST", path, body=body)
+
+    def replace(self, path, body):
+        """PUT ``body`` over the object at ``path`` (the mitigation lock's Lease).
+
+        With ``metadata.resourceVersion`` set, the server only applies it to that version, so a stale
+        read loses with a 409 (Conflict), raised as the ApiException with its ``status``. Like every
+        write, it is not retried on a server error: the first attempt may have been applied.
+        """
+        return self._call("PUT", path, body=body)
 
 
 def _retry_after(exc):

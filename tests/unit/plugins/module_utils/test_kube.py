@@ -32,9 +32,11 @@ class FakeDynamicClient:
     def __init__(self, script):
         self.script = list(script)
         self.calls = []
+        self.bodies = []
 
     def request(self, method, path, body=None, query_params=None, **kwargs):
         self.calls.append((method, path, dict(query_params or [])))
+        self.bodies.append(body)
         answer = self.script.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -68,6 +70,23 @@ def test_reads_retry_passing_server_errors_but_writes_do_not(monkeypatch):
         client([api_error(503), {"ok": True}]).create("/api/v1/namespaces", {})
     with pytest.raises(_kube.ApiException):
         client([api_error(503)] * 3).get("/version")
+
+
+def test_replace_puts_the_body_and_a_conflict_reaches_the_caller_untried_again(monkeypatch):
+    monkeypatch.setattr(_kube.time, "sleep", lambda seconds: None)
+    lease = {"metadata": {"name": "l", "resourceVersion": "7"}, "spec": {"holderIdentity": "a"}}
+    kube = client([{"metadata": {"resourceVersion": "8"}}])
+    assert kube.replace("/apis/coordination.k8s.io/v1/namespaces/ns/leases/l", lease) == {"metadata": {"resourceVersion": "8"}}
+    assert kube.dynamic_client.calls == [("PUT", "/apis/coordination.k8s.io/v1/namespaces/ns/leases/l", {})]
+    assert kube.dynamic_client.bodies == [lease]
+    # The lock acts on a 409 (another run wrote first): it must arrive as the ApiException with its status,
+    # after exactly one request; a server error on a write is not retried either (it may have been applied).
+    for status, verb in ((409, "replace"), (409, "create"), (503, "replace"), (500, "create")):
+        kube = client([api_error(status, "the object has been modified"), {"ok": True}])
+        with pytest.raises(_kube.ApiException) as raised:
+            getattr(kube, verb)("/apis/coordination.k8s.io/v1/namespaces/ns/leases", lease)
+        assert raised.value.status == status
+        assert kube.requests == 1 and len(kube.dynamic_client.script) == 1
 
 
 def test_throttling_honours_retry_after(monkeypatch):
