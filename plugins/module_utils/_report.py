@@ -7,6 +7,8 @@ Every check (one per runbook step) produces one *finding*. A finding carries *si
 causes it points at, each with a strength between 0 and 1 and the evidence behind it. The
 verdict weighs the signals of all findings; renderers turn the report into Markdown, HTML and a
 console summary. report.json is the contract: bump SCHEMA_VERSION on any incompatible change.
+mitigate.yml adds a ``mitigation`` section (actions, lock, verification) to a diagnosis report; its
+constructors and validator are at the end of this file.
 
 The constructors build findings in the checks; the validators check findings that arrive as data
 (the report module's input) against the same rules, so the rules are written down once, here.
@@ -18,7 +20,8 @@ __metaclass__ = type
 
 import numbers
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE
+from ansible_collections.karmada.runbooks.plugins.module_utils._causes import ACTIONS, CATALOGUE
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_datetime
 
 SCHEMA_VERSION = "1.0"
 
@@ -207,3 +210,267 @@ def validate_findings(findings):
             raise SchemaError(f"findings[{index}] (check {item['id']}): the check already reported at "
                               f"findings[{seen[item['id']]}]; there must be one finding per check")
         seen[item["id"]] = index
+
+
+# ---------------------------------------------------------------------------------------------
+# The mitigation section (mitigate.yml): what was planned, applied, skipped or failed, the lock held
+# while applying, and the evidence of recovery. It is added to a diagnosis report (schema 1.0: an
+# additive field). The section is the record of changes made to a production control plane, so it is
+# validated as strictly as findings: a contradiction (an action applied in plan mode, "recovered"
+# without a criterion that showed it) is a bug in the play and stops the report with the field named.
+# Names, errors and diffs inside it come from the cluster and stay data; only the vocabularies are ours.
+
+MITIGATION_MODES = ("plan", "apply")
+# Which ids exist and what kind each is: the catalogue's ACTIONS, so a new action needs one entry there.
+ACTION_IDS = tuple(ACTIONS)
+ACTION_KINDS = ("apply", "report", "stop")
+ACTION_STATUSES = ("planned", "applied", "skipped", "failed")
+DIAGNOSIS_SOURCES = ("run", "file")
+VERIFICATION_STATUSES = ("recovered", "not_recovered")
+CRITERIA = ("bindings", "events", "metric")
+
+
+def _is_time(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        parse_datetime(value, "time")
+    except ValueError:
+        return False
+    return True
+
+
+# Field types of the section: (test, what the error message says the field must be).
+_STRING = (lambda value: isinstance(value, str), "a string")
+_TEXT = (lambda value: isinstance(value, str) and bool(value.strip()), "a non-empty string")
+_OPTIONAL_STRING = (lambda value: value is None or isinstance(value, str), "a string or null")
+_BOOLEAN = (lambda value: isinstance(value, bool), "true or false")
+_OPTIONAL_BOOLEAN = (lambda value: value is None or isinstance(value, bool), "true, false or null")
+_COUNT = (lambda value: _is_int(value) and value >= 0, "a non-negative integer")
+_OPTIONAL_COUNT = (lambda value: value is None or (_is_int(value) and value >= 0), "a non-negative integer or null")
+_SECONDS = (lambda value: is_number(value) and value >= 0, "a non-negative number of seconds")
+_OPTIONAL_SECONDS = (lambda value: value is None or (is_number(value) and value >= 0), "a non-negative number of seconds or null")
+_OPTIONAL_NUMBER = (lambda value: value is None or is_number(value), "a number or null")
+_STRINGS = (lambda value: isinstance(value, list) and all(isinstance(entry, str) for entry in value), "a list of strings")
+_MAPPING = (lambda value: isinstance(value, dict), "a mapping")
+_OPTIONAL_MAPPING = (lambda value: value is None or isinstance(value, dict), "a mapping or null")
+_TIME = (_is_time, "an RFC 3339 time such as 2026-11-25T03:00:00Z")
+_OPTIONAL_TIME = (lambda value: value is None or _is_time(value), "an RFC 3339 time or null")
+
+
+def _check_fields(where, prefix, value, spec, required=True):
+    """Check ``value``'s fields against ``spec`` {key: type, or [record spec] for a list of records}.
+
+    required: every key must be present (the section's own objects); otherwise only the keys present
+    are checked (an action's details, where a planned action may not know everything yet). Keys the
+    spec does not name are left alone: the schema grows by adding fields.
+    """
+    for key, kind in spec.items():
+        name = f"{prefix}{key}"
+        if key not in value:
+            if required:
+                raise _problem(where, name, "is missing")
+            continue
+        item = value[key]
+        if isinstance(kind, list):
+            if not isinstance(item, list):
+                raise _problem(where, name, f"must be a list of mappings, got {type(item).__name__}")
+            for index, record in enumerate(item):
+                if not isinstance(record, dict):
+                    raise _problem(where, f"{name}[{index}]", f"must be a mapping, got {type(record).__name__}")
+                _check_fields(where, f"{name}[{index}].", record, kind[0], required=False)
+        elif not kind[0](item):
+            raise _problem(where, name, f"must be {kind[1]}, got {item!r}")
+
+
+def _check_choice(where, field, value, choices, what=None):
+    if value not in choices:
+        raise _problem(where, field, f"must be {what or 'one of'} {', '.join(choices)}, got {value!r}")
+
+
+# What each action's ``details`` hold (docs/report-schema.md, "mitigation.actions[].details"); an action
+# not named here has free-form details. Only the keys present are checked.
+ACTION_DETAILS = {
+    "restore_execution_namespaces": {
+        "created": _STRINGS, "present": _STRINGS, "rejected": [{"cluster": _STRING, "reason": _STRING}]},
+    "repair_controller_rbac": {"identity": _OPTIONAL_MAPPING, "cluster_role": _OPTIONAL_STRING, "binding": _OPTIONAL_STRING},
+    "restart_controller_manager": {
+        "restarted_at": _OPTIONAL_TIME, "previous_restarted_at": _OPTIONAL_TIME, "cooldown_seconds": _OPTIONAL_SECONDS,
+        "rollout": _OPTIONAL_MAPPING},
+    "report_namespace_finalization_blockers": {
+        "namespaces": [{"namespace": _STRING, "cluster": _OPTIONAL_STRING, "cluster_ready": _OPTIONAL_BOOLEAN,
+                        "works_with_finalizers": _OPTIONAL_COUNT, "samples": _STRINGS}]},
+    "suggest_override_policy_fix": {
+        "policies": [{"policy": _STRING, "rule": _OPTIONAL_COUNT, "path": _OPTIONAL_STRING, "operation": _OPTIONAL_STRING,
+                      "error": _OPTIONAL_STRING, "diff": _OPTIONAL_STRING}]},
+}
+
+_ACTION_FIELDS = {"reason": _TEXT, "changed": _BOOLEAN, "targets": _STRINGS, "next_step": _OPTIONAL_STRING,
+                  "details": _MAPPING, "duration_seconds": _OPTIONAL_SECONDS}
+_DIAGNOSIS_FIELDS = {"path": _OPTIONAL_STRING, "generated_at": _OPTIONAL_STRING, "status": _STRING, "summary": _STRING}
+_LOCK_FIELDS = {"name": _TEXT, "namespace": _TEXT, "holder": _TEXT, "acquired": _BOOLEAN, "waited_seconds": _SECONDS,
+                "taken_over_from": _OPTIONAL_STRING, "released": _BOOLEAN, "error": _OPTIONAL_STRING}
+_VERIFICATION_FIELDS = {"recovered": _BOOLEAN, "started_at": _TIME, "finished_at": _TIME, "elapsed_seconds": _SECONDS,
+                        "timeout_seconds": _SECONDS, "polls": _COUNT, "since": _TIME, "criteria": _MAPPING, "reason": _TEXT}
+_CRITERION_FIELDS = {
+    "bindings": {"ok": _OPTIONAL_BOOLEAN, "scheduled": _COUNT, "without_works": _COUNT,
+                 "samples": [{"binding": _STRING, "clusters_without_work": _STRINGS}], "error": _OPTIONAL_STRING},
+    "events": {"ok": _OPTIONAL_BOOLEAN, "new_failures": _COUNT, "samples": _STRINGS, "error": _OPTIONAL_STRING},
+    "metric": {"ok": _OPTIONAL_BOOLEAN, "increase": _OPTIONAL_NUMBER, "range_seconds": _COUNT, "query": _STRING,
+               "error": _OPTIONAL_STRING},
+}
+_SECTION_FIELDS = {"approved": _BOOLEAN, "check_mode": _BOOLEAN, "diagnosis": _MAPPING, "started_at": _TIME,
+                   "finished_at": _TIME, "summary": _TEXT, "actions": (lambda value: isinstance(value, list), "a list of actions")}
+
+
+def _check_action(where, item):
+    action_id = item.get("id")
+    _check_choice(where, "id", action_id, ACTION_IDS, "an action id:")
+    kind = ACTIONS[action_id]
+    if item.get("kind") != kind:
+        raise _problem(where, "kind", f"must be {kind!r} for this action, got {item.get('kind')!r}")
+    if item.get("cause", None) is not None:
+        _check_choice(where, "cause", item["cause"], CAUSE_IDS, "null or a cause id:")
+    _check_choice(where, "status", item.get("status"), ACTION_STATUSES)
+    _check_fields(where, "", item, dict(_ACTION_FIELDS, cause=_OPTIONAL_STRING))
+    # A write is either done (applied) or broke off part-way (failed, e.g. one of two namespaces created);
+    # an action that was only planned or skipped, or that only reads, wrote nothing.
+    if item["changed"] and kind != "apply":
+        raise _problem(where, "changed", f"must be false for a {kind} action (it writes nothing)")
+    if item["changed"] and item["status"] not in ("applied", "failed"):
+        raise _problem(where, "changed", f"must be false for an action that is {item['status']} (nothing was written)")
+    _check_fields(where, "details.", item["details"], ACTION_DETAILS.get(action_id, {}), required=False)
+
+
+def _check_verification(where, item):
+    _check_fields(where, "", item, _VERIFICATION_FIELDS)
+    status = "recovered" if item["recovered"] else "not_recovered"
+    if item.get("status") != status:
+        raise _problem(where, "status", f"must be {status!r} as recovered is {item['recovered']}, got {item.get('status')!r}")
+    for name in CRITERIA:
+        if not isinstance(item["criteria"].get(name), dict):
+            raise _problem(where, f"criteria.{name}", f"must be a mapping, got {type(item['criteria'].get(name)).__name__}")
+        criterion = item["criteria"][name]
+        _check_fields(where, f"criteria.{name}.", criterion, _CRITERION_FIELDS[name])
+        if criterion["ok"] is None and not (criterion["error"] or "").strip():
+            raise _problem(where, f"criteria.{name}.error", "must say why the criterion could not be measured (ok is null)")
+    # "Fixed" needs evidence: no criterion may contradict it, and at least one must have shown it.
+    results = [item["criteria"][name]["ok"] for name in CRITERIA]
+    if item["recovered"] and (False in results or True not in results):
+        failing = [name for name, ok in zip(CRITERIA, results) if ok is False]
+        raise _problem(where, "recovered", "cannot be true when " + (
+            f"criteria {', '.join(failing)} failed" if failing else "no criterion could be measured"))
+
+
+def validate_mitigation(section):
+    """Raise SchemaError naming the field of the mitigation section (and the action) that is wrong."""
+    where = "mitigation"
+    if not isinstance(section, dict):
+        raise SchemaError(f"{where} must be a mapping (built by _report.mitigation_section), got {type(section).__name__}")
+    _check_choice(where, "mode", section.get("mode"), MITIGATION_MODES)
+    _check_fields(where, "", section, _SECTION_FIELDS)
+    allowed = section.get("allowed_actions")
+    if not isinstance(allowed, list):
+        raise _problem(where, "allowed_actions", f"must be a list of action ids, got {allowed!r}")
+    for index, action_id in enumerate(allowed):
+        _check_choice(where, f"allowed_actions[{index}]", action_id, ACTION_IDS, "an action id:")
+    _check_choice(where, "diagnosis.source", section["diagnosis"].get("source"), DIAGNOSIS_SOURCES)
+    _check_fields(where, "diagnosis.", section["diagnosis"], _DIAGNOSIS_FIELDS)
+    if section["mode"] == "apply" and (not section["approved"] or section["check_mode"]):
+        raise _problem(where, "mode", "must be 'plan' when the run is not approved or in check mode")
+    for index, item in enumerate(section["actions"]):
+        at = f"{where}.actions[{index}]"
+        if not isinstance(item, dict):
+            raise SchemaError(f"{at} must be an action (a mapping built by _report.mitigation_action), got {type(item).__name__}")
+        if item.get("id") in ACTION_IDS:
+            at = f"{at} (action {item['id']})"
+        _check_action(at, item)
+        status = item["status"]
+        if section["mode"] == "plan" and status in ("applied", "failed"):
+            raise _problem(at, "status", f"cannot be {status!r} in plan mode (plan mode writes nothing)")
+        if section["mode"] == "apply" and status == "planned":
+            raise _problem(at, "status", "cannot be 'planned' in apply mode: an action not carried out is 'skipped', with the reason")
+        if status in ("applied", "failed") and item["kind"] == "apply" and item["id"] not in allowed:
+            raise _problem(at, "status", f"cannot be {status!r}: {item['id']} is not in allowed_actions")
+    lock = section.get("lock")
+    if lock is not None:
+        if not isinstance(lock, dict):
+            raise _problem(where, "lock", f"must be null or a mapping, got {type(lock).__name__}")
+        _check_fields(where, "lock.", lock, _LOCK_FIELDS)
+        if lock["released"] and not lock["acquired"]:
+            raise _problem(where, "lock.released", "cannot be true when the lock was not acquired")
+        if not lock["acquired"] and not (lock["error"] or "").strip():
+            raise _problem(where, "lock.error", "must say why the lock was not acquired")
+    verification_item = section.get("verification")
+    if verification_item is not None:
+        if not isinstance(verification_item, dict):
+            raise _problem(where, "verification", f"must be null or a mapping, got {type(verification_item).__name__}")
+        _check_verification(f"{where}.verification", verification_item)
+    if section["mode"] == "plan" and (lock is not None or verification_item is not None):
+        raise _problem(where, "lock" if lock is not None else "verification", "must be null in plan mode (nothing was applied)")
+
+
+# Constructors: what the planning, apply and verification steps build. Each returns plain data and runs
+# the validator's rules on it, so what a constructor accepts the report accepts.
+
+def mitigation_action(action_id, status, reason, cause=None, changed=False, targets=(), next_step=None, details=None,
+                      duration_seconds=None):
+    """One action of the plan with its outcome; ``kind`` comes from the catalogue's ACTIONS."""
+    item = {"id": action_id, "kind": ACTIONS.get(action_id), "cause": cause, "status": status, "changed": changed,
+            "reason": reason, "targets": list(targets or ()), "next_step": next_step, "details": dict(details or {}),
+            "duration_seconds": round(float(duration_seconds), 3) if is_number(duration_seconds) else duration_seconds}
+    _check_action(f"mitigation action {action_id!r}", item)
+    return item
+
+
+def mitigation_diagnosis(source, path, status, summary, generated_at=None):
+    """Which diagnosis the plan was made from: this run's (``run``) or a given report.json (``file``)."""
+    item = {"source": source, "path": path, "generated_at": generated_at, "status": status, "summary": summary}
+    _check_choice("mitigation", "diagnosis.source", source, DIAGNOSIS_SOURCES)
+    _check_fields("mitigation", "diagnosis.", item, _DIAGNOSIS_FIELDS)
+    return item
+
+
+def mitigation_lock(name, namespace, holder, acquired, waited_seconds=0, taken_over_from=None, released=False, error=None):
+    """The Lease held while applying: who held it, how long the run waited, whether it was taken over and released."""
+    item = {"name": name, "namespace": namespace, "holder": holder, "acquired": acquired,
+            "waited_seconds": round(float(waited_seconds), 3) if is_number(waited_seconds) else waited_seconds,
+            "taken_over_from": taken_over_from, "released": released, "error": error}
+    _check_fields("mitigation", "lock.", item, _LOCK_FIELDS)
+    return item
+
+
+def bindings_criterion(ok, scheduled, without_works, samples=(), error=None):
+    """Every scheduled binding has its Works: ``samples`` [{binding, clusters_without_work}] name some that do not."""
+    return {"ok": ok, "scheduled": scheduled, "without_works": without_works, "samples": list(samples), "error": error}
+
+
+def events_criterion(ok, new_failures, samples=(), error=None):
+    """No new SyncWorkFailed events since the last change; ``samples`` are their messages (cluster text)."""
+    return {"ok": ok, "new_failures": new_failures, "samples": list(samples), "error": error}
+
+
+def metric_criterion(ok, increase, range_seconds, query, error=None):
+    """The binding sync error counter stopped increasing over ``range_seconds``; ok null = not measured (``error``)."""
+    return {"ok": ok, "increase": increase, "range_seconds": range_seconds, "query": query, "error": error}
+
+
+def verification(recovered, started_at, finished_at, elapsed_seconds, timeout_seconds, polls, since, criteria, reason):
+    """The outcome of polling for recovery; ``criteria`` {bindings, events, metric} from the *_criterion constructors."""
+    item = {"recovered": recovered, "status": "recovered" if recovered is True else "not_recovered",
+            "started_at": started_at, "finished_at": finished_at,
+            "elapsed_seconds": round(float(elapsed_seconds), 3) if is_number(elapsed_seconds) else elapsed_seconds,
+            "timeout_seconds": timeout_seconds, "polls": polls, "since": since, "criteria": dict(criteria or {}),
+            "reason": reason}
+    _check_verification("mitigation.verification", item)
+    return item
+
+
+def mitigation_section(mode, approved, check_mode, allowed_actions, diagnosis, started_at, finished_at, summary, actions,
+                       lock=None, verification_item=None):
+    """The report's ``mitigation`` section, validated as a whole (docs/report-schema.md)."""
+    section = {"mode": mode, "approved": approved, "check_mode": check_mode, "allowed_actions": list(allowed_actions or ()),
+               "diagnosis": diagnosis, "started_at": started_at, "finished_at": finished_at, "summary": summary,
+               "actions": list(actions or ()), "lock": lock, "verification": verification_item}
+    validate_mitigation(section)
+    return section

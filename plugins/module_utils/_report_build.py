@@ -6,20 +6,29 @@
 report.json (docs/report-schema.md) is the product; the other formats are views of this dict
 (_report_views and the renderers). Nothing here renders or writes: :func:`report_from_inputs`
 takes the report module's inputs, validates the findings against the schema (_report) and
-returns the dict that _report_files serialises.
+returns the dict that _report_files serialises; :func:`with_mitigation` adds mitigate.yml's
+``mitigation`` section to a diagnosis report read back from report.json.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._alert import normalize_alert
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import RUNBOOK_URL
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import CHECKS, SCHEMA_VERSION, validate_findings
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import (
+    CHECKS,
+    SCHEMA_VERSION,
+    SchemaError,
+    mitigation_diagnosis,
+    validate_findings,
+    validate_mitigation,
+)
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime
 from ansible_collections.karmada.runbooks.plugins.module_utils._verdict import decide
 from ansible_collections.karmada.runbooks.plugins.module_utils._version import COLLECTION_VERSION
@@ -128,3 +137,48 @@ def report_from_inputs(findings, now, alert=None, window_start=None, window_end=
     duration = elapsed_seconds(started_at, now) if started_at not in (None, "") else None
     return build_report(findings, decide(findings, now=now), alert=alert, window=window, targets=targets, links=links,
                         generated_at=generated_at, duration_seconds=duration)
+
+
+# ---------------------------------------------------------------------------------------------
+# mitigate.yml: the diagnosis report, read back from report.json, gains a mitigation section.
+
+def check_report(report, where="report"):
+    """Raise SchemaError unless ``report`` looks like a diagnosis report of this schema version.
+
+    Only what the renderers and the mitigation rely on is checked (the version, the verdict and the
+    checks): the findings were validated when the report was written, and a report is not re-judged.
+    """
+    if not isinstance(report, dict):
+        raise SchemaError(f"{where} is not a karmada.runbooks report: it must be a JSON object, got {type(report).__name__}")
+    if report.get("schema_version") != SCHEMA_VERSION:
+        raise SchemaError(f"{where} is not a karmada.runbooks report of schema {SCHEMA_VERSION}: field 'schema_version' "
+                          f"is {report.get('schema_version')!r}")
+    verdict = report.get("verdict")
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("status"), str):
+        raise SchemaError(f"{where} is not a karmada.runbooks report: field 'verdict' must be a mapping with a status")
+    if not isinstance(report.get("checks"), list) or not all(isinstance(item, dict) for item in report["checks"]):
+        raise SchemaError(f"{where} is not a karmada.runbooks report: field 'checks' must be a list of findings")
+
+
+def diagnosis_reference(report, source, path=None):
+    """The section's ``diagnosis`` for a report: where it came from (``run`` or ``file``), its time and verdict."""
+    check_report(report)
+    verdict = report["verdict"]
+    generated_at = report.get("generated_at")
+    return mitigation_diagnosis(source, path, verdict["status"], str(verdict.get("summary") or ""),
+                                generated_at=generated_at if isinstance(generated_at, str) else None)
+
+
+def with_mitigation(report, mitigation):
+    """A copy of the diagnosis ``report`` with the validated ``mitigation`` section (replacing any earlier one).
+
+    The diagnosis part is kept as it was, its ``generated_at`` and ``duration_seconds`` included: they
+    describe the diagnosis, and the section has its own started_at / finished_at. schema_version stays
+    1.0, because the section is an additive field (docs/report-schema.md). Raises SchemaError naming the
+    field at fault, in the report or in the section.
+    """
+    check_report(report)
+    validate_mitigation(mitigation)
+    combined = copy.deepcopy(report)
+    combined["mitigation"] = copy.deepcopy(mitigation)
+    return combined

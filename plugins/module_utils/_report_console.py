@@ -4,7 +4,8 @@
 """The console summary: what the end of the play (an AWX job log) shows of the report.
 
 One screen at most: the verdict, the top causes with the runbook's fix, a line per check and the
-paths of the files written, shortened to fit rather than cut off.
+paths of the files written, shortened to fit rather than cut off. A mitigate.yml report adds a
+bounded block (:func:`console_mitigation`) before the paths: a line per action and the verification.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +18,7 @@ import textwrap
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import (
     cause_views,
     limited,
+    mitigation_view,
     no_cause_advice,
     printable,
     runbook_row_text,
@@ -29,6 +31,10 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
 CONSOLE_MAX_LINES = 29
 CONSOLE_WIDTH = 120
 CONSOLE_CAUSES = 3
+# A mitigate.yml run adds at most this many lines (one per action, the verification), before the file paths.
+MITIGATION_MAX_LINES = 15
+# Which actions stay on screen when there are more than fit: what went wrong and what changed come first.
+_STATUS_PRIORITY = {"failed": 0, "applied": 1, "planned": 2, "skipped": 3}
 
 
 def _console_causes(causes, budget):
@@ -58,6 +64,38 @@ def _console_causes(causes, budget):
     return lines
 
 
+def _console_action(view):
+    line = f"  {view['status'].upper():<8} {view['id']}{' (changed)' if view['changed'] else ''}: {view['reason']}"
+    return line + (f" Next: {view['next_step']}" if view["next_step"] else "")
+
+
+def console_mitigation(run):
+    """The mitigation block of at most MITIGATION_MAX_LINES lines: outcome, one line per action, the verification.
+
+    When the actions do not fit, failed and applied ones are kept before planned and skipped ones (in
+    plan order) and the rest are counted: the report files have every action.
+    """
+    lines = [f"Mitigation: {run['outcome_text'].upper()} - {run['summary']}",
+             f"  mode {run['mode']}; actions {run['counts_text']}"]
+    if run["lock_brief"]:
+        lines.append(f"  lock: {run['lock_brief']}")
+    tail = []
+    checked = run["verification"]
+    if checked:
+        tail = [f"Verification: {checked['headline']}: {checked['reason']}",
+                "  " + "; ".join(f"{item['name']} {item['result']} ({item['error'] or item['brief']})" for item in checked["criteria"])]
+    actions = run["actions"]
+    room = MITIGATION_MAX_LINES - len(lines) - len(tail)
+    if len(actions) > room:
+        kept = sorted(actions, key=lambda view: (_STATUS_PRIORITY.get(view["status"], 9), view["number"]))[:room - 1]
+        numbers = {view["number"] for view in kept}
+        action_lines = [_console_action(view) for view in actions if view["number"] in numbers]
+        action_lines.append(f"  ... and {len(actions) - len(kept)} more action(s) in the report")
+    else:
+        action_lines = [_console_action(view) for view in actions]
+    return lines + action_lines + tail
+
+
 def _console_line(line):
     """One line of at most CONSOLE_WIDTH characters; unlike one_line, the alignment spaces stay."""
     flat = re.sub(r"[^\S ]+", " ", printable(line)).rstrip()
@@ -65,7 +103,7 @@ def _console_line(line):
 
 
 def console_summary(report, paths=None):
-    """A short multi-line summary for the end of the play: verdict, causes and fixes, checks, files."""
+    """A short multi-line summary for the end of the play: verdict, causes and fixes, checks, mitigation, files."""
     verdict = report.get("verdict") or {}
     alert = report.get("alert")
     head = [f"Karmada binding-to-Work sync diagnosis: {str(verdict.get('status') or 'unknown').upper()}",
@@ -100,5 +138,8 @@ def console_summary(report, paths=None):
         cause_lines = ["Probable causes, most likely first:"] + _console_causes(causes, budget)
     else:
         cause_lines = ["No probable cause found. " + no_cause_advice(verdict)]
-    lines = head + cause_lines + ["Checks:"] + check_lines + file_lines
-    return "\n".join(_console_line(line) for line in lines[:CONSOLE_MAX_LINES])
+    lines = (head + cause_lines + ["Checks:"] + check_lines)[:CONSOLE_MAX_LINES - len(file_lines)]
+    run = mitigation_view(report)
+    if run:
+        lines += console_mitigation(run)
+    return "\n".join(_console_line(line) for line in lines + file_lines)

@@ -6,7 +6,7 @@
 This is the only part of the report that touches the file system. :func:`write_files` writes
 every format to a temporary file in the report directory and renames them into place only once
 all of them are written, so a failed run leaves the previous report untouched and never a partial
-file.
+file. :func:`read_report` reads a report.json back (mitigate.yml starts from a diagnosis report).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +17,9 @@ import json
 import os
 import tempfile
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import SchemaError
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_build import check_report
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_html import to_html
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_markdown import to_markdown
 
@@ -46,6 +49,27 @@ def requested_formats(formats):
     if not formats:
         raise ValueError(f"formats must name at least one of {', '.join(FORMATS)}")
     return formats
+
+
+def read_report(path, option="diagnosis"):
+    """The report in the report.json at ``path``; InputError naming ``option`` when it cannot be read,
+    is not JSON or is not a report of this schema version."""
+    path = os.path.abspath(os.path.expanduser(str(path)))
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise InputError(f"{option}: cannot read the diagnosis report {path}: {exc.strerror or exc}") from None
+    try:
+        report = json.loads(data.decode("utf-8"))
+    except ValueError as exc:
+        # UnicodeDecodeError is a ValueError too: a binary file is "not JSON" as far as the user is concerned.
+        raise InputError(f"{option}: {path} is not JSON: {exc}") from None
+    try:
+        check_report(report, path)
+    except SchemaError as exc:
+        raise InputError(f"{option}: {exc}") from None
+    return report
 
 
 def _current_umask():

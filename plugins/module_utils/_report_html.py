@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """report.html: one self-contained file (inline CSS and SVG charts, no script, no external asset).
 
-Everything that came from a cluster (event messages, log lines, object names, alert labels) is
-untrusted text: it is all escaped, only http(s) URLs become links, and a Content-Security-Policy
-forbids scripts and external loads should anything slip through.
+Everything that came from a cluster (event messages, log lines, object names, alert labels, the
+errors and diffs of a mitigation) is untrusted text: it is all escaped, only http(s) URLs become
+links, and a Content-Security-Policy forbids scripts and external loads should anything slip through.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +28,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
     charts,
     evidence_line,
     limited,
+    mitigation_view,
     no_cause_advice,
     runbook_row_text,
     safe_href,
@@ -42,7 +43,11 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
 DETAILS_MAX_CHARS = 20000
 
 _STATUS_COLOURS = {"ok": "#1a7f37", "healthy": "#1a7f37", "warn": "#9a6700", "fail": "#cf222e",
-                   "degraded": "#cf222e", "unknown": "#6e7781"}
+                   "degraded": "#cf222e", "unknown": "#6e7781",
+                   # mitigation: action statuses, outcomes and verification criteria
+                   "planned": "#0969da", "applied": "#1a7f37", "skipped": "#6e7781", "failed": "#cf222e",
+                   "recovered": "#1a7f37", "not_recovered": "#cf222e", "stopped": "#9a6700", "unverified": "#9a6700",
+                   "nothing_applied": "#6e7781", "not_ok": "#cf222e", "not_measured": "#6e7781"}
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;background:#f6f8fa;color:#24292f;line-height:1.45}
@@ -61,6 +66,13 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:8px;bo
 .bar span{display:block;height:8px;background:#cf222e;border-radius:4px}
 .charts svg{display:block;max-width:100%;height:auto;margin:8px 0}
 details{margin:6px 0}summary{cursor:pointer}
+.action{border-left:4px solid #6e7781;padding:2px 12px;margin:12px 0}
+.action.applied{border-color:#1a7f37}.action.planned{border-color:#0969da}.action.kind-stop{border-color:#9a6700}
+.action.failed{border-color:#cf222e}
+.action h3 .badge{margin-left:6px}.action table{margin:6px 0}.action th{font-weight:500;color:#57606a}
+table.kv th{width:12em}.badge.wide{white-space:nowrap}
+.next{background:#fff8c5;border-radius:4px;padding:4px 8px}
+pre.diff span{display:block}pre.diff .add{background:#dafbe1}pre.diff .del{background:#ffebe9}pre.diff .hunk{color:#8250df}
 """.strip()
 # Defence in depth: should any text slip past the escaping, the browser still runs no script and loads nothing.
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -70,9 +82,12 @@ def _h(text):
     return escape(str(text if text is not None else ""), quote=True)
 
 
-def _badge(status):
+def _badge(status, text=None):
     status = str(status or "unknown")
-    return f'<span class="badge" style="background:{_STATUS_COLOURS.get(status, "#6e7781")}">{_h(status)}</span>'
+    # A badge of several words (not measured) stays on one line.
+    wide = " wide" if "_" in status or (text and " " in text) else ""
+    return (f'<span class="badge{wide}" style="background:{_STATUS_COLOURS.get(status, "#6e7781")}">'
+            f'{_h(text or status.replace("_", " "))}</span>')
 
 
 def _link(url, label=None):
@@ -82,8 +97,9 @@ def _link(url, label=None):
     return f'<a href="{_h(href)}" rel="noopener noreferrer">{_h(label or url)}</a>'
 
 
-def _table(rows):
-    return "<table>" + "".join(f"<tr><th>{_h(label)}</th><td>{_h(value)}</td></tr>" for label, value in rows) + "</table>"
+def _table(rows, css_class=None):
+    return (f'<table class="{css_class}">' if css_class else "<table>") + "".join(
+        f"<tr><th>{_h(label)}</th><td>{_h(value)}</td></tr>" for label, value in rows) + "</table>"
 
 
 def _evidence_list(items, more=0):
@@ -178,7 +194,61 @@ def _html_diagnosis(report, causes):
             + "<h3>Checks</h3>" + _html_checks(report.get("checks") or []) + "</section>")
 
 
-def _html_mitigation(report, causes):
+def _diff_class(line):
+    if line.startswith(("+++", "---")):
+        return "file"
+    return {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
+
+
+def _diff(lines):
+    """A suggested change as a diff block, lines coloured by their first character (escaped like all cluster text)."""
+    return '<pre class="diff">' + "".join(f'<span class="{_diff_class(line)}">{_h(line) or " "}</span>' for line in lines) + "</pre>"
+
+
+def _html_action(view):
+    head = (f'<h3>{view["number"]}. {_h(view["title"])} <code>{_h(view["id"])}</code>{_badge(view["status"])}'
+            + (' <span class="muted">changed</span>' if view["changed"] else "") + "</h3>")
+    facts = [f"{_h(view['kind'])} action"] + ([f"for cause <code>{_h(view['cause'])}</code>"] if view["cause"] else []) + (
+        [f"took {_h(view['duration'])}"] if view["duration"] else [])
+    label = "Error" if view["status"] == "failed" else "Reason"
+    parts = [f'<div class="action {_h(view["status"])} kind-{_h(view["kind"])}">{head}<p><strong>{label}:</strong> {_h(view["reason"])}</p>']
+    if view["targets"]:
+        more = f' <span class="muted">(+{view["targets_more"]} more)</span>' if view["targets_more"] else ""
+        parts.append("<p>Targets: " + ", ".join(f"<code>{_h(target)}</code>" for target in view["targets"]) + f"{more}</p>")
+    if view["next_step"]:
+        parts.append(f'<p class="next"><strong>Next step:</strong> {_h(view["next_step"])}</p>')
+    if view["rows"]:
+        parts.append(_table(view["rows"], "kv"))
+    for title, block in view["blocks"]:
+        parts.append(f"<details open><summary>{_h(title)}</summary>{_diff(block)}</details>")
+    parts.append(f'<p class="muted">{" &middot; ".join(facts)}</p></div>')
+    return "".join(parts)
+
+
+def _html_verification(view, note):
+    if not view:
+        return f'<h3>Verification</h3><p class="muted">{_h(note)}</p>'
+    rows = []
+    for item in view["criteria"]:
+        notes = "".join(f'<li class="ev">{_h(sample)}</li>' for sample in item["samples"])
+        extra = (f"<ul>{notes}</ul>" if notes else "") + (f'<div class="ev muted">query: {_h(item["query"])}</div>' if item["query"] else "")
+        error = f'<div class="ev">error: {_h(item["error"])}</div>' if item["error"] else ""
+        rows.append(f"<tr><td>{_h(item['title'])} <code>{_h(item['name'])}</code></td>"
+                    f"<td>{_badge(item['result'].replace(' ', '_'), item['result'])}</td><td>{_h(item['text'])}{error}{extra}</td></tr>")
+    return (f"<h3>Verification</h3><p>{_badge(view['status'])} <strong>{_h(view['headline'])}</strong>: {_h(view['reason'])}</p>"
+            "<table><tr><th>Criterion</th><th>Result</th><th>Measured</th></tr>" + "".join(rows) + "</table>"
+            + _table(view["rows"], "kv"))
+
+
+def _html_mitigation_run(run):
+    actions = "".join(_html_action(view) for view in run["actions"]) or '<p class="muted">No action was planned.</p>'
+    lock = f"<h3>Lock</h3><p>{_h(run['lock'])}</p>" if run["lock"] else ""
+    return (f"<p>{_badge(run['outcome'], run['outcome_text'])} <strong>{_h(run['summary'])}</strong></p>"
+            + _table(run["rows"], "kv") + f"<h3>Actions</h3>{actions}{lock}" + _html_verification(run["verification"], run["verification_note"])
+            + "<h3>Runbook guidance</h3>")
+
+
+def _html_mitigation(report, causes, run=None):
     if causes:
         body = "<ol>" + "".join(
             f'<li><strong>{_h(view["title"])}</strong> <span class="muted">({_h(runbook_row_text(view["runbook_row"]))})'
@@ -186,7 +256,8 @@ def _html_mitigation(report, causes):
     else:
         body = f"<p>{_h(no_cause_advice(report.get('verdict')))}</p>"
     runbook = _link((report.get("links") or {}).get("runbook") or RUNBOOK_URL)
-    return f"<section><h2>Mitigation</h2>{body}<p>Runbook: {runbook}</p></section>"
+    done = _html_mitigation_run(run) if run else ""
+    return f"<section><h2>Mitigation</h2>{done}{body}<p>Runbook: {runbook}</p></section>"
 
 
 def details_text(details):
@@ -202,7 +273,9 @@ def to_html(report):
     verdict = report.get("verdict") or {}
     status = verdict.get("status") or "unknown"
     causes = cause_views(verdict)
-    header = (f"<header><h1>{_h(TITLE)} {_badge(status)}</h1><p><strong>{_h(verdict.get('summary'))}</strong></p>"
+    run = mitigation_view(report)
+    done = f"<p>Mitigation: {_badge(run['outcome'], run['outcome_text'])} {_h(run['summary'])}</p>" if run else ""
+    header = (f"<header><h1>{_h(TITLE)} {_badge(status)}</h1><p><strong>{_h(verdict.get('summary'))}</strong></p>{done}"
               f'<p class="muted">Generated {_h(report.get("generated_at"))} by karmada.runbooks '
               f'{_h(report.get("collection_version"))} (report schema {_h(report.get("schema_version"))}) in '
               f'{report.get("duration_seconds") or 0:.1f} s &middot; window {_h(window_text(report.get("window")))}</p></header>')
@@ -214,5 +287,5 @@ def to_html(report):
         f"<title>{_h(TITLE)}: {_h(status)}</title>",
         f"<style>{_CSS}</style></head><body><main>",
         header, _html_meaning(report), _html_impact(report), _html_diagnosis(report, causes),
-        _html_mitigation(report, causes),
+        _html_mitigation(report, causes, run),
         "</main></body></html>", ""])

@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """report.md: Meaning / Impact / Diagnosis / Mitigation, the prometheus-operator runbook layout.
 
-Everything that came from a cluster (event messages, log lines, object names, alert labels) is
-untrusted text: machine text goes into code spans, the rest has its Markdown and HTML syntax
-escaped, and only http(s) URLs become links.
+Everything that came from a cluster (event messages, log lines, object names, alert labels, the
+errors and diffs of a mitigation) is untrusted text: machine text goes into code spans, diffs into
+fenced blocks no line of theirs can close, the rest has its Markdown and HTML syntax escaped, and
+only http(s) URLs become links. A mitigate.yml report shows what was done, the lock and the
+verification at the top of Mitigation, before the runbook's guidance.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +28,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
     cause_views,
     evidence_line,
     limited,
+    mitigation_view,
     no_cause_advice,
     one_line,
     runbook_row_text,
@@ -142,8 +145,65 @@ def _md_diagnosis(report, causes):
     return lines
 
 
-def _md_mitigation(report, causes):
+def md_fence(lines, info=""):
+    """A fenced code block whose fence is longer than any backtick run inside, so cluster text cannot close it."""
+    longest = max([len(run) for line in lines for run in re.findall(r"`+", line)] + [0])
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}"] + list(lines) + [fence]
+
+
+def _md_action(view):
+    status = view["status"].upper() + (", changed" if view["changed"] else "")
+    facts = [f"{md_text(view['kind'])} action"] + ([f"for cause {md_code(view['cause'])}"] if view["cause"] else []) + (
+        [f"took {md_text(view['duration'])}"] if view["duration"] else [])
+    lines = [f"#### {view['number']}. {md_text(view['title'])} ({md_code(view['id'])}): {status}", "",
+             f"- {'Error' if view['status'] == 'failed' else 'Reason'}: {md_text(view['reason'])}"]
+    if view["targets"]:
+        more = f" (+{view['targets_more']} more)" if view["targets_more"] else ""
+        lines.append(f"- Targets: {', '.join(md_code(target) for target in view['targets'])}{more}")
+    if view["next_step"]:
+        lines.append(f"- **Next step:** {md_text(view['next_step'])}")
+    lines += [f"- {md_text(label)}: {md_text(text)}" for label, text in view["rows"]]
+    lines += [f"- {'; '.join(facts)}", ""]
+    for title, block in view["blocks"]:
+        lines += [f"{md_text(title)}:", ""] + md_fence(block, "diff") + [""]
+    return lines
+
+
+def _md_verification(view):
+    lines = ["### Verification", "", f"**{md_text(view['headline'])}**: {md_text(view['reason'])}", ""]
+    lines += ["| Criterion | Result | Measured |", "| --- | --- | --- |"]
+    lines += [f"| {md_text(item['title'])} ({md_code(item['name'])}) | **{item['result'].upper()}** | {md_text(item['text'])}"
+              + (f"; error: {md_code(item['error'])}" if item["error"] else "") + " |" for item in view["criteria"]]
+    lines.append("")
+    for item in view["criteria"]:
+        if item["samples"]:
+            lines += [f"Samples for {md_code(item['name'])}:", ""] + [f"- {md_code(sample)}" for sample in item["samples"]] + [""]
+        if item["query"]:
+            lines += [f"Query for {md_code(item['name'])}: {md_code(item['query'])}", ""]
+    return lines + _md_table(view["rows"]) + [""]
+
+
+def _md_mitigation_run(view):
+    lines = [f"**Outcome: {md_text(view['outcome_text'].upper())}** - {md_text(view['summary'])}", ""]
+    lines += _md_table(view["rows"]) + ["", "### Actions", ""]
+    if not view["actions"]:
+        lines += ["No action was planned.", ""]
+    for action in view["actions"]:
+        lines += _md_action(action)
+    if view["lock"]:
+        lines += ["### Lock", "", md_text(view["lock"]), ""]
+    if view["verification"]:
+        lines += _md_verification(view["verification"])
+    else:
+        lines += ["### Verification", "", md_text(view["verification_note"]), ""]
+    return lines + ["### Runbook guidance", ""]
+
+
+def _md_mitigation(report, causes, run=None):
     lines = ["## Mitigation", ""]
+    if run:
+        lines += _md_mitigation_run(run)
     for view in causes:
         lines += [f"{view['rank']}. **{md_text(view['title'])}** ({md_text(runbook_row_text(view['runbook_row']))})",
                   f"   {md_text(view['action'])}"]
@@ -155,10 +215,13 @@ def _md_mitigation(report, causes):
 def to_markdown(report):
     verdict = report.get("verdict") or {}
     causes = cause_views(verdict)
+    run = mitigation_view(report)
     head = [f"# {TITLE}: {str(verdict.get('status') or 'unknown').upper()}", "",
-            f"> {md_text(verdict.get('summary') or 'no summary')}", "",
-            f"Generated {report.get('generated_at')} by karmada.runbooks {report.get('collection_version')} "
-            f"(report schema {report.get('schema_version')}) in {report.get('duration_seconds') or 0:.1f} s. "
-            f"Window: {md_text(window_text(report.get('window')))}.", ""]
+            f"> {md_text(verdict.get('summary') or 'no summary')}", ""]
+    if run:
+        head += [f"> **Mitigation: {md_text(run['outcome_text'])}** - {md_text(run['summary'])}", ""]
+    head += [f"Generated {report.get('generated_at')} by karmada.runbooks {report.get('collection_version')} "
+             f"(report schema {report.get('schema_version')}) in {report.get('duration_seconds') or 0:.1f} s. "
+             f"Window: {md_text(window_text(report.get('window')))}.", ""]
     return "\n".join(head + _md_meaning(report) + _md_impact(report) + _md_diagnosis(report, causes)
-                     + _md_mitigation(report, causes))
+                     + _md_mitigation(report, causes, run))

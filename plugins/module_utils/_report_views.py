@@ -6,7 +6,8 @@
 What the views show is computed here once, from the report dict alone, so that the Markdown, the
 HTML and the console agree with each other and with report.json: the SLO figures, the probable
 causes with their mitigation, evidence lines, the alert and target rows, the runbook's Meaning and
-Impact texts and the two charts (drawn by _svg). Everything is pure and deterministic.
+Impact texts, the two charts (drawn by _svg) and, for a mitigate.yml report, what was done and the
+evidence of recovery (:func:`mitigation_view`). Everything is pure and deterministic.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 import re
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _svg
@@ -29,7 +31,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import 
 )
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE, RUNBOOK_URL
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import is_number
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import ACTION_IDS, ACTION_STATUSES, CRITERIA, is_number
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_build import TARGET_KEYS, slo_finding
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import parse_datetime, parse_duration
 
@@ -298,6 +300,330 @@ def safe_href(url):
     """The URL if it is http(s), else None: a javascript: link from an alert annotation must not be clickable."""
     text = str(url or "").strip()
     return text if re.match(r"^https?://", text, re.IGNORECASE) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# the mitigation section (mitigate.yml)
+
+# The views show this much of the mitigation section; report.json keeps all of it. Reasons, errors,
+# names and diffs mostly come from the cluster, so each is bounded as well as escaped by the renderer.
+TEXT_WIDTH = 1000
+NAME_WIDTH = 200
+SAMPLE_WIDTH = 500
+SAMPLES_SHOWN = 5
+DIFF_LINES_SHOWN = 120
+DIFF_WIDTH = 300
+
+ACTION_TITLES = {
+    "restore_execution_namespaces": "Restore the execution namespaces",
+    "repair_controller_rbac": "Repair the controller's RBAC",
+    "restart_controller_manager": "Restart the controller-manager",
+    "report_namespace_finalization_blockers": "Report what blocks namespace finalization",
+    "suggest_override_policy_fix": "Suggest an override policy fix",
+    "report_webhook_outage": "Report the webhook outage",
+    "report_works_being_deleted": "Report the Works stuck in deletion",
+    "report_other_work_writer": "Report the other writer of Works",
+    "report_invalid_template": "Report the invalid resource template",
+    "report_missing_target_cluster": "Report the missing target cluster",
+    "report_interpreter_failure": "Report the resource interpreter failure",
+    "report_oversized_template": "Report the oversized resource template",
+    "report_admission_denial": "Report the admission denial",
+    "report_work_cache_stale": "Report the stale Work cache",
+    "stop_for_apiserver_runbook": "Stop: follow the API server runbook",
+}
+
+OUTCOME_TEXTS = {"recovered": "recovered", "not_recovered": "not recovered", "failed": "failed", "stopped": "stopped",
+                 "planned": "plan only", "unverified": "applied, not verified", "nothing_applied": "nothing applied"}
+CRITERION_TITLES = {"bindings": "Every scheduled binding has its Works",
+                    "events": "No new SyncWorkFailed events",
+                    "metric": "The binding sync error counter stopped increasing"}
+
+
+def seconds_text(value):
+    """'3.5 s', '41 s', or '10m 12s' from two minutes on (report.json has the seconds); '?' when not a number."""
+    if not is_number(value):
+        return "?"
+    if value >= 120:
+        return format_duration(value)
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+
+
+def block_lines(text, shown=DIFF_LINES_SHOWN, width=DIFF_WIDTH):
+    """Multi-line cluster text (a diff) as lines: control characters dropped, each line and their number bounded."""
+    lines = [line.rstrip() for line in printable(text).expandtabs(4).splitlines()]
+    lines = [line if len(line) <= width else line[:width - 3] + "..." for line in lines]
+    if len(lines) > shown:
+        lines = lines[:shown] + [f"... ({len(lines) - shown} more lines in report.json)"]
+    return lines
+
+
+def mitigation_outcome(section):
+    """One word for the section: recovered / not_recovered (verified), else failed, stopped, planned, unverified
+    (applied without a verification) or nothing_applied."""
+    actions = [item for item in section.get("actions") or [] if isinstance(item, dict)]
+    statuses = {item.get("status") for item in actions}
+    checked = section.get("verification")
+    if isinstance(checked, dict):
+        return "recovered" if checked.get("recovered") is True else "not_recovered"
+    if "failed" in statuses:
+        return "failed"
+    if any(item.get("kind") == "stop" for item in actions):
+        return "stopped"
+    if section.get("mode") == "plan":
+        return "planned"
+    return "unverified" if "applied" in statuses else "nothing_applied"
+
+
+def mode_text(section):
+    if section.get("mode") == "apply":
+        return "apply (approved)"
+    why = ["check mode"] if section.get("check_mode") else []
+    if not section.get("approved"):
+        why.append("not approved: approve with -e karmada_mitigate_approve=true")
+    return f"plan only ({'; '.join(why) or 'karmada_mitigate_mode=plan'})"
+
+
+def _value_text(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
+    if isinstance(value, (str, int, float)):
+        return one_line(value, TEXT_WIDTH)
+    if isinstance(value, list) and all(isinstance(entry, (str, int, float)) for entry in value):
+        return limited([one_line(entry, NAME_WIDTH) for entry in value]) or "none"
+    return one_line(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False), TEXT_WIDTH)
+
+
+def _names(values):
+    return limited([one_line(value, NAME_WIDTH) for value in values or [] if isinstance(value, str)]) or "none"
+
+
+def _records(details, key):
+    return [item for item in details.get(key) or [] if isinstance(item, dict)]
+
+
+def _identity(identity):
+    if not isinstance(identity, dict):
+        return _value_text(identity)
+    text = one_line(identity.get("user") or "unknown user", NAME_WIDTH)
+    if identity.get("groups"):
+        text += f", groups {_names(identity['groups'])}"
+    return text + (f" (source: {one_line(identity['source'], NAME_WIDTH)})" if identity.get("source") else "")
+
+
+def _replica_count(rollout, name):
+    """A Deployment status counter, camelCase as the API returns it (or snake_case), or None."""
+    snake = re.sub(r"([A-Z])", lambda match: "_" + match.group(1).lower(), name)
+    value = rollout.get(name, rollout.get(snake))
+    return value if is_number(value) else None
+
+
+def _rollout(rollout):
+    """'ready 3/3, updated 3/3, available 3/3' from the Deployment status after the wait."""
+    if not isinstance(rollout, dict):
+        return _value_text(rollout)
+    replicas = _replica_count(rollout, "replicas")
+    parts = [f"{label} {_replica_count(rollout, key)}" + (f"/{replicas}" if replicas is not None else "")
+             for label, key in (("ready", "readyReplicas"), ("updated", "updatedReplicas"), ("available", "availableReplicas"))
+             if _replica_count(rollout, key) is not None]
+    return ", ".join(parts) if parts else _value_text(rollout)
+
+
+def _detail_views(action_id, details):
+    """(rows, blocks) for an action's details: [(label, text)] and [(title, diff lines)], all bounded."""
+    rows, blocks, handled = [], [], set()
+    if action_id == "restore_execution_namespaces":
+        handled = {"created", "present", "rejected"}
+        for label, key in (("Created", "created"), ("Already present", "present")):
+            if key in details:
+                rows.append((label, _names(details[key])))
+        rejected = [f"{one_line(item.get('cluster'), NAME_WIDTH)}: {one_line(item.get('reason'), SAMPLE_WIDTH)}"
+                    for item in _records(details, "rejected")]
+        if rejected:
+            rows.append(("Rejected", "; ".join(rejected[:10]) + (f" (+{len(rejected) - 10} more)" if len(rejected) > 10 else "")))
+    elif action_id == "repair_controller_rbac":
+        handled = {"identity", "cluster_role", "binding"}
+        if details.get("identity") is not None:
+            rows.append(("Identity", _identity(details["identity"])))
+        for label, key in (("ClusterRole", "cluster_role"), ("ClusterRoleBinding", "binding")):
+            if details.get(key):
+                rows.append((label, one_line(details[key], NAME_WIDTH)))
+    elif action_id == "restart_controller_manager":
+        handled = {"restarted_at", "previous_restarted_at", "cooldown_seconds", "rollout"}
+        if "restarted_at" in details:
+            rows.append(("Restarted at", one_line(details["restarted_at"] or "not restarted")))
+        if "previous_restarted_at" in details:
+            rows.append(("Previous restart", one_line(details["previous_restarted_at"] or "none recorded")))
+        if is_number(details.get("cooldown_seconds")):
+            rows.append(("Cooldown", seconds_text(details["cooldown_seconds"])))
+        if details.get("rollout") is not None:
+            rows.append(("Rollout", _rollout(details["rollout"])))
+    elif action_id == "report_namespace_finalization_blockers":
+        handled = {"namespaces"}
+        entries = _records(details, "namespaces")
+        for item in entries[:NAMES_SHOWN]:
+            ready = {True: "Ready", False: "not Ready"}.get(item.get("cluster_ready"), "readiness unknown")
+            text = f"cluster {one_line(item.get('cluster') or '?', NAME_WIDTH)} ({ready})"
+            if is_number(item.get("works_with_finalizers")):
+                text += f"; {item['works_with_finalizers']} Work(s) with finalizers"
+            samples = [one_line(sample, NAME_WIDTH) for sample in item.get("samples") or [] if isinstance(sample, str)]
+            if samples:
+                text += f", e.g. {limited(samples, SAMPLES_SHOWN)}"
+            rows.append((one_line(item.get("namespace"), NAME_WIDTH), text))
+        if len(entries) > NAMES_SHOWN:
+            rows.append(("...", f"{len(entries) - NAMES_SHOWN} more namespace(s) in report.json"))
+    elif action_id == "suggest_override_policy_fix":
+        handled = {"policies"}
+        entries = _records(details, "policies")
+        for item in entries[:NAMES_SHOWN]:
+            policy = one_line(item.get("policy"), NAME_WIDTH)
+            rule = f"rule {item['rule']}" if is_number(item.get("rule")) else "overriders"
+            where = " ".join(one_line(item.get(key), NAME_WIDTH) for key in ("operation", "path") if item.get(key))
+            text = rule + (f", {where}" if where else "") + (f": {one_line(item['error'], SAMPLE_WIDTH)}" if item.get("error") else "")
+            rows.append((f"Policy {policy}", text))
+            if item.get("diff"):
+                blocks.append((f"Suggested fix for {policy}, {rule}", block_lines(item["diff"])))
+        if len(entries) > NAMES_SHOWN:
+            rows.append(("...", f"{len(entries) - NAMES_SHOWN} more policies in report.json"))
+    rows += [(one_line(key, NAME_WIDTH), _value_text(details[key])) for key in sorted(details, key=str) if key not in handled]
+    return rows, blocks
+
+
+def action_view(index, item):
+    """What the views show of one action: status, reason, targets, next step, details and diffs, bounded."""
+    action_id = str(item.get("id"))
+    targets = [one_line(target, NAME_WIDTH) for target in item.get("targets") or []]
+    details = item.get("details") if isinstance(item.get("details"), dict) else {}
+    rows, blocks = _detail_views(action_id, details)
+    return {
+        "number": index, "id": action_id, "title": ACTION_TITLES.get(action_id, action_id.replace("_", " ").capitalize()),
+        "kind": str(item.get("kind")), "status": str(item.get("status")), "changed": item.get("changed") is True,
+        "cause": item.get("cause"), "reason": one_line(item.get("reason"), TEXT_WIDTH),
+        "targets": targets[:NAMES_SHOWN], "targets_more": max(0, len(targets) - NAMES_SHOWN),
+        "next_step": one_line(item["next_step"], TEXT_WIDTH) if item.get("next_step") else None,
+        "duration": seconds_text(item["duration_seconds"]) if is_number(item.get("duration_seconds")) else None,
+        "rows": rows, "blocks": blocks,
+    }
+
+
+def lock_view(lock):
+    """(one line about the Lease, brief): brief is the console's few words, only when worth a look
+    (not acquired, taken over from an expired holder, left behind, an error); both None without a lock."""
+    if not isinstance(lock, dict):
+        return None, None
+    name = one_line(f"{lock.get('namespace')}/{lock.get('name')}", NAME_WIDTH)
+    holder = one_line(lock.get("holder"), NAME_WIDTH)
+    error = one_line(lock.get("error"), SAMPLE_WIDTH) if lock.get("error") else None
+    if not lock.get("acquired"):
+        return f"Lease {name} not acquired by {holder}: {error or 'no reason given'}", f"not acquired: {error or 'no reason given'}"
+    text = f"Lease {name} held by {holder}"
+    if is_number(lock.get("waited_seconds")) and lock["waited_seconds"] > 0:
+        text += f" after waiting {seconds_text(lock['waited_seconds'])}"
+    notes = []
+    if lock.get("taken_over_from"):
+        notes.append(f"taken over from {one_line(lock['taken_over_from'], NAME_WIDTH)} (its lease had expired)")
+    notes.append("released" if lock.get("released") else "NOT released: it expires after its lease duration")
+    if error:
+        notes.append(f"error: {error}")
+    text += "; " + "; ".join(notes)
+    brief = "; ".join(notes) if (lock.get("taken_over_from") or not lock.get("released") or error) else None
+    return text, brief
+
+
+def _criterion_view(name, criterion):
+    ok = criterion.get("ok")
+    view = {"name": name, "title": CRITERION_TITLES.get(name, name), "ok": ok if ok in (True, False) else None,
+            "result": {True: "ok", False: "not ok"}.get(ok, "not measured"), "samples": [], "query": None,
+            "error": one_line(criterion["error"], SAMPLE_WIDTH) if criterion.get("error") else None}
+    if name == "bindings":
+        view["text"] = (f"{criterion.get('without_works', '?')} of {criterion.get('scheduled', '?')} scheduled binding(s) "
+                        "without Works")
+        view["brief"] = f"{criterion.get('without_works', '?')} of {criterion.get('scheduled', '?')} without Works"
+        view["samples"] = [f"{one_line(sample.get('binding'), NAME_WIDTH)}: no Work in "
+                           f"{_names(sample.get('clusters_without_work'))}"
+                           for sample in criterion.get("samples") or [] if isinstance(sample, dict)]
+    elif name == "events":
+        view["text"] = f"{criterion.get('new_failures', '?')} new SyncWorkFailed event(s) since the last change"
+        view["brief"] = f"{criterion.get('new_failures', '?')} new"
+        view["samples"] = [one_line(sample, SAMPLE_WIDTH) for sample in criterion.get("samples") or [] if isinstance(sample, str)]
+    elif name == "metric":
+        increase = criterion.get("increase")
+        window = f"{criterion.get('range_seconds', '?')} s"
+        view["text"] = f"increase {increase:g} over {window}" if is_number(increase) else f"not measured (range {window})"
+        view["brief"] = f"+{increase:g} in {window}" if is_number(increase) else "no value"
+        view["query"] = one_line(criterion.get("query"), TEXT_WIDTH) or None
+    else:
+        view["text"] = view["brief"] = _value_text({key: value for key, value in criterion.items() if key != "ok"})
+    view["samples"] = view["samples"][:SAMPLES_SHOWN]
+    return view
+
+
+def verification_view(checked):
+    """The verification with its numbers: headline, reason, rows and one view per criterion; None when there is none."""
+    if not isinstance(checked, dict):
+        return None
+    recovered = checked.get("recovered") is True
+    elapsed, polls = seconds_text(checked.get("elapsed_seconds")), checked.get("polls", "?")
+    if recovered:
+        headline = f"Recovered in {elapsed} after {polls} poll(s)"
+    else:
+        headline = f"Not recovered after {elapsed} ({polls} poll(s), timeout {seconds_text(checked.get('timeout_seconds'))})"
+    criteria = checked.get("criteria") if isinstance(checked.get("criteria"), dict) else {}
+    names = [name for name in CRITERIA if name in criteria] + sorted(name for name in criteria if name not in CRITERIA)
+    return {
+        "status": "recovered" if recovered else "not_recovered", "recovered": recovered, "headline": headline,
+        "reason": one_line(checked.get("reason"), TEXT_WIDTH),
+        "rows": [("Evidence counted from", one_line(checked.get("since"))), ("Started", one_line(checked.get("started_at"))),
+                 ("Finished", one_line(checked.get("finished_at"))), ("Elapsed", elapsed), ("Polls", one_line(polls)),
+                 ("Timeout", seconds_text(checked.get("timeout_seconds")))],
+        "criteria": [_criterion_view(name, criteria[name]) for name in names if isinstance(criteria[name], dict)],
+    }
+
+
+def _diagnosis_text(diagnosis):
+    if not isinstance(diagnosis, dict):
+        return "unknown"
+    where = ("this run's diagnosis" if diagnosis.get("source") == "run"
+             else f"the report {diagnosis.get('path') or '(path not given)'}")
+    summary = verdict_text({"status": diagnosis.get("status"), "summary": diagnosis.get("summary")})
+    return one_line(f"{where}, generated {diagnosis.get('generated_at') or 'at an unknown time'}: {summary}", TEXT_WIDTH)
+
+
+def _elapsed_between(start, end):
+    try:
+        return (parse_datetime(end, "finished_at") - parse_datetime(start, "started_at")).total_seconds()
+    except InputError:
+        return None
+
+
+def mitigation_view(report):
+    """Everything the views show of report['mitigation'], or None for a diagnosis-only report."""
+    section = report.get("mitigation")
+    if not isinstance(section, dict):
+        return None
+    actions = [action_view(index, item) for index, item in
+               enumerate((item for item in section.get("actions") or [] if isinstance(item, dict)), 1)]
+    counts = {status: sum(view["status"] == status for view in actions) for status in ACTION_STATUSES}
+    counts_text = ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "none"
+    outcome = mitigation_outcome(section)
+    lock_text, lock_brief = lock_view(section.get("lock"))
+    took = _elapsed_between(section.get("started_at"), section.get("finished_at"))
+    finished = one_line(section.get("finished_at") or "?") + (f" (after {seconds_text(took)})" if is_number(took) and took >= 0 else "")
+    allowed = [one_line(action_id, NAME_WIDTH) for action_id in section.get("allowed_actions") or []]
+    allowed_text = (f"all {len(ACTION_IDS)} actions" if set(allowed) == set(ACTION_IDS) else ", ".join(allowed) or "none")
+    return {
+        "outcome": outcome, "outcome_text": OUTCOME_TEXTS[outcome], "summary": one_line(section.get("summary"), TEXT_WIDTH),
+        "mode": mode_text(section), "actions": actions, "counts": counts, "counts_text": counts_text,
+        "rows": [("Mode", mode_text(section)), ("Diagnosis", _diagnosis_text(section.get("diagnosis"))),
+                 ("Started", one_line(section.get("started_at") or "?")), ("Finished", finished),
+                 ("Allowed actions", allowed_text), ("Actions", counts_text)],
+        "allowed": allowed, "lock": lock_text, "lock_brief": lock_brief,
+        "verification": verification_view(section.get("verification")),
+        # Why there is no verification, for the views to say instead.
+        "verification_note": ("Not run: plan mode applies nothing." if section.get("mode") == "plan"
+                              else "Not run: nothing was applied."),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
