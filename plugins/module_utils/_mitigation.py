@@ -683,6 +683,8 @@ def settle(plan_result, outcomes=None, lock=None, verification=None, context=Non
     ``started_at`` and ``finished_at``.
     """
     context = _dict(context)
+    mode = context.get("mode") or plan_result.get("effective_mode")
+    lock = lock_record(lock)
     done = {o["id"]: o for o in _list(outcomes) if isinstance(o, dict) and o.get("id") in ACTIONS}
     actions = []
     for action in _list(plan_result.get("actions")):
@@ -700,8 +702,14 @@ def settle(plan_result, outcomes=None, lock=None, verification=None, context=Non
             if result["status"] == "failed":
                 action["next_step"] = CATALOGUE.get(action.get("cause") or "", {}).get("mitigation") or \
                     "Look at the error, fix it, and run the mitigation again."
+        if action["status"] == "planned" and mode == "apply":
+            # Approved but never carried out: the run stopped before it (a lock held elsewhere, an error).
+            action.update(status="skipped", reason="not carried out: %s. Would: %s" % (
+                _text(context.get("error") or "the run stopped before this action", 300), action["reason"]))
         actions.append(action)
-    section = {"mode": context.get("mode") or plan_result.get("effective_mode"),
+    if mode != "apply":
+        lock = verification = None
+    section = {"mode": mode,
                "approved": bool(context.get("approved")), "check_mode": bool(context.get("check_mode")),
                "allowed_actions": list(_list(context.get("allowed_actions"))),
                "diagnosis": context.get("diagnosis"), "started_at": context.get("started_at"),
@@ -711,6 +719,21 @@ def settle(plan_result, outcomes=None, lock=None, verification=None, context=Non
     if context.get("error"):
         section["summary"] = "not completed: %s; %s" % (_text(context["error"], 300), section["summary"])
     return section
+
+
+def lock_record(lock):
+    """The report's view of the lock module's result: who held it, whether this run got it and gave it back."""
+    if not isinstance(lock, dict) or not lock:
+        return None
+    record = {"name": lock.get("name") or "", "namespace": lock.get("namespace") or "",
+              "holder": lock.get("holder") or "", "acquired": bool(lock.get("acquired")),
+              "waited_seconds": lock.get("waited_seconds") if isinstance(lock.get("waited_seconds"), (int, float))
+              else 0, "taken_over_from": lock.get("taken_over_from"),
+              "released": bool(lock.get("released")) and bool(lock.get("acquired")),
+              "error": _text(lock.get("error"), 1000) if lock.get("error") else None}
+    if not record["acquired"] and not record["error"]:
+        record["error"] = _text(lock.get("message") or "the mitigation lock was not acquired", 1000)
+    return record
 
 
 def settle_summary(section, plan_result):

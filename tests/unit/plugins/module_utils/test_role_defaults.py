@@ -29,6 +29,12 @@ def role_file(role, *parts):
 @pytest.mark.parametrize("role, variable, expected", [
     ("common", "karmada_request_timeout", _defaults.REQUEST_TIMEOUT),
     ("common", "karmada_prometheus_timeout", _defaults.PROMETHEUS_TIMEOUT),
+    ("common", "karmada_restart_cooldown", _defaults.RESTART_COOLDOWN),
+    ("common", "karmada_restart_timeout", _defaults.RESTART_TIMEOUT),
+    ("common", "karmada_mitigation_lock_wait", _defaults.MITIGATION_LOCK_WAIT),
+    ("common", "karmada_verify_timeout", _defaults.VERIFY_TIMEOUT),
+    ("common", "karmada_verify_interval", _defaults.VERIFY_INTERVAL),
+    ("common", "karmada_verify_metric_range", _defaults.VERIFY_METRIC_RANGE),
     ("common", "karmada_controller_manager_namespace", _karmada.CONTROLLER_MANAGER_NAMESPACE),
     ("common", "karmada_controller_manager_deployment", _karmada.CONTROLLER_MANAGER),
     ("common", "karmada_controller_manager_labels", list(_karmada.CONTROLLER_MANAGER_LABELS)),
@@ -54,5 +60,7 @@ def test_documented_default_is_the_default(role, variable):
 def test_no_role_restates_the_request_timeout():
     # It travels through module_defaults from karmada_request_timeout; a per-role copy would shadow it.
     for role in os.listdir(os.path.join(ROOT, "roles")):
+        if not os.path.exists(os.path.join(ROOT, "roles", role, "defaults", "main.yml")):
+            continue
         defaults = role_file(role, "defaults", "main.yml") or {}
         assert not [name for name in defaults if name.endswith("_request_timeout") and name != "karmada_request_timeout"], role
