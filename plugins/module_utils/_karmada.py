@@ -199,4 +199,8 @@ EXECUTION_SPACE_REASONS = ("CreateExecutionSpaceSucceed", "CreateExecutionSpaceF
 # -- metrics ---------------------------------------------------------------------------------------
 # pkg/metrics/resource.go: syncWorkDurationMetricsName, a histogram labelled result=success|error.
 SYNC_WORK_DURATION = "binding_sync_work_duration_seconds"
+# Its "result" label: pkg/util/metrics/metrics.go GetResultByError (v1.18.2), ResultError "error" for a sync
+# that failed, ResultSuccess "success" otherwise.
+SYNC_RESULT_LABEL = "result"
+SYNC_RESULT_ERROR = "error"
 SYNC_WORK_COUNT = SYNC_WORK_DURATION + "_count"
