@@ -313,9 +313,10 @@ _LOCK_FIELDS = {"name": _TEXT, "namespace": _TEXT, "holder": _TEXT, "acquired": 
 _VERIFICATION_FIELDS = {"recovered": _BOOLEAN, "started_at": _TIME, "finished_at": _TIME, "elapsed_seconds": _SECONDS,
                         "timeout_seconds": _SECONDS, "polls": _COUNT, "since": _TIME, "criteria": _MAPPING, "reason": _TEXT}
 _CRITERION_FIELDS = {
-    "bindings": {"ok": _OPTIONAL_BOOLEAN, "scheduled": _COUNT, "without_works": _COUNT,
+    # Counts are null when the criterion could not be measured (ok null, error says why).
+    "bindings": {"ok": _OPTIONAL_BOOLEAN, "scheduled": _OPTIONAL_COUNT, "without_works": _OPTIONAL_COUNT,
                  "samples": [{"binding": _STRING, "clusters_without_work": _STRINGS}], "error": _OPTIONAL_STRING},
-    "events": {"ok": _OPTIONAL_BOOLEAN, "new_failures": _COUNT, "samples": _STRINGS, "error": _OPTIONAL_STRING},
+    "events": {"ok": _OPTIONAL_BOOLEAN, "new_failures": _OPTIONAL_COUNT, "samples": _STRINGS, "error": _OPTIONAL_STRING},
     "metric": {"ok": _OPTIONAL_BOOLEAN, "increase": _OPTIONAL_NUMBER, "range_seconds": _COUNT, "query": _STRING,
                "error": _OPTIONAL_STRING},
 }
