@@ -304,3 +304,51 @@ def test_settle_merges_outcomes_and_a_failed_fix_is_reported():
     in_check_mode = mitigation.settle(planned, outcomes, None, None, {"mode": "plan", "check_mode": True})
     assert {a["status"] for a in in_check_mode["actions"]} == {"planned"}
     assert not any(a["changed"] for a in in_check_mode["actions"])
+
+
+def _context(mode, approved=True, check_mode=False, error=None):
+    return {"mode": mode, "approved": approved, "check_mode": check_mode,
+            "allowed_actions": list(mitigation.APPLY_ACTIONS),
+            "diagnosis": {"source": "run", "path": "/tmp/r/report.json", "generated_at": "2026-11-30T11:59:00Z",
+                          "status": "degraded", "summary": "s"},
+            "started_at": "2026-11-30T12:00:00Z", "finished_at": "2026-11-30T12:01:00Z", "error": error}
+
+
+VERIFIED = {"recovered": True, "status": "recovered", "started_at": "2026-11-30T12:00:20Z",
+            "finished_at": "2026-11-30T12:00:40Z", "elapsed_seconds": 20, "timeout_seconds": 600, "polls": 3,
+            "since": "2026-11-30T12:00:20Z", "reason": "recovered",
+            "criteria": {"bindings": {"ok": True, "scheduled": 5, "without_works": 0, "samples": [], "error": None},
+                         "events": {"ok": True, "new_failures": 0, "samples": [], "error": None},
+                         "metric": {"ok": None, "increase": None, "range_seconds": 60, "query": "",
+                                    "error": "no Prometheus URL configured"}}}
+
+
+@pytest.mark.parametrize("case", ["applied", "plan", "check", "stopped", "lock_held"])
+def test_every_section_settle_builds_is_one_the_report_accepts(case):
+    from ansible_collections.karmada.runbooks.plugins.module_utils._report import validate_mitigation
+    rpt = missing_namespaces_report()
+    if case == "stopped":
+        rpt = report([cause("apiserver_errors")])
+    opts = options(check_mode=case == "check") if case != "plan" else mitigation.mitigate_options({})
+    planned = mitigation.plan(rpt, observation(), opts, deployment(), NOW)
+    mode = planned["effective_mode"]
+    outcomes, lock, verification, error = [], None, None, None
+    if case == "applied":
+        outcomes = [{"id": "restore_execution_namespaces", "status": "applied", "changed": True, "reason": "changed x"},
+                    {"id": RESTART, "status": "applied", "changed": True, "reason": "changed y"}]
+        lock = {"name": "l", "namespace": "karmada-system", "holder": "h_1", "acquired": True, "released": True,
+                "waited_seconds": 0.2, "lease": {"big": "object"}}
+        verification = VERIFIED
+    elif case == "check":
+        outcomes = [{"id": "restore_execution_namespaces", "status": "applied", "changed": True, "reason": "dry"}]
+        lock = {"name": "l", "namespace": "karmada-system", "holder": "h", "acquired": False}
+    elif case == "lock_held":
+        lock = {"name": "l", "namespace": "karmada-system", "holder": "h_2", "acquired": False,
+                "error": "another mitigation (holder h_1) holds Lease karmada-system/l"}
+        error = lock["error"]
+    section = mitigation.settle(planned, outcomes, lock, verification,
+                                _context(mode, approved=case != "plan", check_mode=case == "check", error=error))
+    validate_mitigation(section)
+    if case == "lock_held":
+        assert {a["status"] for a in section["actions"]} == {"skipped"}
+        assert section["summary"].startswith("not completed: another mitigation")
