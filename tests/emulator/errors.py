@@ -92,12 +92,6 @@ def forbidden_path(user, verb, path):
     return ApiError(403, "Forbidden", f'forbidden: User "{user}" cannot {verb} path "{path}"', {})
 
 
-def invalid(rtype, kind, name, field, value, detail):
-    message = f'{kind} "{name}" is invalid: {field}: Invalid value: "{value}": {detail}'
-    return ApiError(422, "Invalid", message, _details(rtype, name) | {"kind": kind, "causes": [{
-        "reason": "FieldValueInvalid", "message": f'Invalid value: "{value}": {detail}', "field": field}]})
-
-
 def required(rtype, kind, name, field):
     message = f'{kind} "{name}" is invalid: {field}: Required value'
     return ApiError(422, "Invalid", message, _details(rtype, name) | {"kind": kind, "causes": [{

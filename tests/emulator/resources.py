@@ -21,6 +21,14 @@ class ResourceType:
     subresources: tuple = ()
     # Field selectors the real API server accepts beyond metadata.name / metadata.namespace.
     field_labels: dict = field(default_factory=dict, hash=False, compare=False)
+    # metadata.name rule (validation.NAME_RULES): most kinds take a DNS-1123 subdomain.
+    name_rule: str = "dns-subdomain"
+    # The registry strategy's AllowUnconditionalUpdate / AllowCreateOnUpdate (PUT without resourceVersion,
+    # PUT of an absent object); true / false for most built-in kinds.
+    unconditional_update: bool = True
+    create_on_update: bool = False
+    # metav1.MicroTime fields: RFC 3339 with exactly six fraction digits on the wire.
+    micro_time_fields: tuple = ()
 
     @property
     def singular(self):
@@ -95,7 +103,8 @@ def _t(group, version, kind, plural, namespaced, **kw):
 
 NAMESPACE = _t("", "v1", "Namespace", "namespaces", False, short_names=("ns",),
                verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-               subresources=("status", "finalize"), field_labels={"status.phase": "status.phase"})
+               subresources=("status", "finalize"), field_labels={"status.phase": "status.phase"},
+               name_rule="dns-label")            # apimachinery pkg/api/validation ValidateNamespaceName
 EVENT = _t("", "v1", "Event", "events", True, short_names=("ev",), field_labels=EVENT_FIELDS)
 CONFIGMAP = _t("", "v1", "ConfigMap", "configmaps", True, short_names=("cm",))
 SECRET = _t("", "v1", "Secret", "secrets", True, field_labels={"type": "type"})
@@ -106,17 +115,24 @@ DEPLOYMENT = _t("apps", "v1", "Deployment", "deployments", True, short_names=("d
                 subresources=("status", "scale"))
 REPLICASET = _t("apps", "v1", "ReplicaSet", "replicasets", True, short_names=("rs",), categories=("all",),
                 subresources=("status", "scale"))
-LEASE = _t("coordination.k8s.io", "v1", "Lease", "leases", True)
-ROLE = _t("rbac.authorization.k8s.io", "v1", "Role", "roles", True)
-ROLE_BINDING = _t("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True)
-CLUSTER_ROLE = _t("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False)
-CLUSTER_ROLE_BINDING = _t("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False)
+# kubernetes pkg/registry/coordination/lease/strategy.go: AllowUnconditionalUpdate false (a PUT must carry
+# metadata.resourceVersion), AllowCreateOnUpdate true; acquireTime and renewTime are MicroTimes.
+LEASE = _t("coordination.k8s.io", "v1", "Lease", "leases", True, unconditional_update=False, create_on_update=True,
+           micro_time_fields=("spec.acquireTime", "spec.renewTime"))
+# RBAC names are path segments (kubernetes pkg/apis/rbac/validation ValidateRBACName): "system:foo" is fine.
+ROLE = _t("rbac.authorization.k8s.io", "v1", "Role", "roles", True, name_rule="path-segment")
+ROLE_BINDING = _t("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True, name_rule="path-segment")
+CLUSTER_ROLE = _t("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False, name_rule="path-segment")
+CLUSTER_ROLE_BINDING = _t("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False,
+                          name_rule="path-segment")
 SUBJECT_ACCESS_REVIEW = _t("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", False,
                            verbs=("create",))
 SELF_SUBJECT_ACCESS_REVIEW = _t("authorization.k8s.io", "v1", "SelfSubjectAccessReview",
                                 "selfsubjectaccessreviews", False, verbs=("create",))
+# Served by karmada-aggregated-apiserver, whose strategy runs Karmada's ValidateClusterName on create and
+# update (pkg/registry/cluster/strategy.go v1.18.2).
 CLUSTER = _t("cluster.karmada.io", "v1alpha1", "Cluster", "clusters", False, categories=KARMADA_CATEGORY,
-             subresources=("status",))
+             subresources=("status",), name_rule="karmada-cluster")
 RESOURCE_BINDING = _t("work.karmada.io", "v1alpha2", "ResourceBinding", "resourcebindings", True,
                       short_names=("rb",), categories=KARMADA_CATEGORY, subresources=("status",))
 CLUSTER_RESOURCE_BINDING = _t("work.karmada.io", "v1alpha2", "ClusterResourceBinding", "clusterresourcebindings",

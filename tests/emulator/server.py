@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
-from . import clock, errors, openapi
+from . import clock, errors, openapi, validation
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .rbac import Attributes, Identity, authorize
 from .resources import POD, SELF_SUBJECT_ACCESS_REVIEW, SUBJECT_ACCESS_REVIEW
@@ -334,6 +334,7 @@ class ApiServer:
         if handler is not None:
             return handler(request, obj)
         self._check_kind(request, obj)
+        validation.decode_micro_times(request.rtype, obj)
         created = self.store.create(request.rtype, obj, dry_run=request.dry_run, namespace=request.namespace)
         return Response(201, created)
 
@@ -350,12 +351,25 @@ class ApiServer:
         if not isinstance(obj, dict):
             raise errors.bad_request("the request body must be an object")
         self._check_kind(request, obj)
+        validation.decode_micro_times(request.rtype, obj)
         meta = obj.setdefault("metadata", {})
         if request.rtype.namespaced:
             meta.setdefault("namespace", request.namespace)
-        updated = self.store.update(request.rtype, obj, dry_run=request.dry_run,
-                                    subresource=request.subresource or None, namespace=request.namespace,
-                                    name=request.name)
+        with self.store.lock:
+            if (request.rtype.create_on_update and not request.subresource
+                    and self.store.find(request.rtype, request.namespace, request.name) is None):
+                # AllowCreateOnUpdate: the generic registry creates it, whatever resourceVersion was sent
+                # (apiserver v0.35.3 pkg/registry/generic/registry/store.go Update), and answers 201.
+                if meta.get("name") and meta["name"] != request.name:
+                    raise errors.bad_request(f'the name of the object ({meta["name"]}) does not match the name on '
+                                             f"the URL ({request.name})")
+                meta["name"] = request.name
+                meta.pop("resourceVersion", None)
+                return Response(201, self.store.create(request.rtype, obj, dry_run=request.dry_run,
+                                                       namespace=request.namespace))
+            updated = self.store.update(request.rtype, obj, dry_run=request.dry_run,
+                                        subresource=request.subresource or None, namespace=request.namespace,
+                                        name=request.name)
         return Response(200, updated)
 
     def _patch(self, request):

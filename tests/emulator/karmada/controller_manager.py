@@ -16,9 +16,10 @@ import uuid
 
 from .. import clock, errors
 from ..controllers import Controller
+from ..host import template_hash
 from ..metrics import Registry
 from ..rbac import Attributes, Identity, authorize
-from ..resources import CLUSTER, CLUSTER_OVERRIDE_POLICY, CLUSTER_RESOURCE_BINDING, LEASE, NAMESPACE, OVERRIDE_POLICY, POD, RESOURCE_BINDING, WORK
+from ..resources import CLUSTER, CLUSTER_OVERRIDE_POLICY, CLUSTER_RESOURCE_BINDING, DEPLOYMENT, LEASE, NAMESPACE, OVERRIDE_POLICY, POD, RESOURCE_BINDING, WORK
 from . import klog, writefaults
 from .events import EventRecorder
 from .names import EXECUTION_SPACE_PREFIX, cluster_of, execution_space
@@ -44,6 +45,12 @@ class WorkError(Exception):
 # every install method, including Helm into another release namespace (charts/karmada v1.18.2
 # karmada-controller-manager.yaml passes {{ .Values.systemNamespace }}, default "karmada-system").
 LEASE_NAMESPACE = "karmada-system"
+LEASE_NAME = "karmada-controller-manager"
+# cmd/controller-manager/app/options/options.go (v1.18.2) defaults: --leader-elect-lease-duration 15s,
+# --leader-elect-retry-period 2s (client-go renews the Lease every retry period).
+LEASE_DURATION_SECONDS = 15
+LEASE_RENEW_SECONDS = 2.0
+CLUSTER_CONTROLLER = "cluster-controller"    # pkg/controllers/cluster/cluster_controller.go:56 ControllerName
 LOW_PRIORITY = -100          # controller-runtime v0.23.1 pkg/handler/eventhandler.go handler.LowPriority
 
 
@@ -113,8 +120,10 @@ class Incarnation:
         self.manager = manager
         self.pod = pod
         self.registry = new_registry()
+        # The cluster controller is built WithOptions(RateLimiter: DefaultControllerRateLimiter) too
+        # (pkg/controllers/cluster/cluster_controller.go:197, v1.18.2).
         self.limiters = {name: RateLimiter(manager.backoff_base, manager.backoff_cap)
-                         for name in BINDING_CONTROLLERS.values()}
+                         for name in (*BINDING_CONTROLLERS.values(), CLUSTER_CONTROLLER)}
         self.queues = {rtype: Controller(name, self._reconcile_binding_key(rtype))
                        for rtype, name in BINDING_CONTROLLERS.items()}
         self.cluster_queue = Controller("cluster-controller", self._reconcile_cluster_key)
@@ -195,6 +204,7 @@ class ControllerManager:
         self.stuck_works = {(w["namespace"], w["name"]) for w in self.faults.get("stuck_works_resolved", [])}
         self.incarnation = None
         self.seeding = False
+        self.failing_clusters = set()
         self.churn_per_minute = scenario["history"]["churn_per_minute"]
         self.pause_reconciles = threading.Event()
         self._lock = threading.RLock()
@@ -245,12 +255,31 @@ class ControllerManager:
             if self.incarnation and self.incarnation.pod == pod["metadata"]["name"]:
                 self.incarnation.stop()
                 self.incarnation = None
-                survivors = self.pods()
+                survivors = self._candidates()
                 if survivors:
                     self.become_leader(survivors[0]["metadata"]["name"])
 
+    def _candidates(self):
+        """Standby pods in the order the emulator lets them win the election.
+
+        In a real cluster the standbys race for the Lease once it expires: v1.18.2 sets no
+        LeaderElectionReleaseOnCancel, so a stopped leader does not release it and the hand-over waits up to the
+        15 s lease duration (the emulator does not wait). A rollout usually finishes within that time, so a
+        pod of the new template wins; the emulator always lets one win, which makes one rollout one leader
+        change (leaseTransitions + 1) whichever old pod the ReplicaSet controller removes first (among pods
+        ready for hours that order is pseudorandom: ActivePodsWithRanks' logarithmic ranks fall back to UIDs;
+        here it is the pods' random names).
+        """
+        deployment = self.host.find(DEPLOYMENT, self.config["namespace"], self.config["name"])
+        current = template_hash((deployment or {}).get("spec", {}).get("template", {})) if deployment else None
+
+        def rank(pod):
+            labels = pod["metadata"].get("labels") or {}
+            return (labels.get("pod-template-hash") != current, pod["metadata"]["name"])
+        return sorted(self.pods(), key=rank)
+
     def _lease(self):
-        return self.karmada.find(LEASE, LEASE_NAMESPACE, "karmada-controller-manager")
+        return self.karmada.find(LEASE, LEASE_NAMESPACE, LEASE_NAME)
 
     def leader(self):
         lease = self._lease()
@@ -279,25 +308,51 @@ class ControllerManager:
             return self.incarnation
 
     def _write_lease(self, pod_name):
+        """client-go leaderelection tryAcquireOrRenew for a new holder: acquireTime = renewTime = now, and
+        leaseTransitions + 1 because the holder changed."""
         now = clock.rfc3339_micro()
-        spec = {"holderIdentity": f"{pod_name}_{uuid.uuid4()}", "leaseDurationSeconds": 15, "acquireTime": now,
-                "renewTime": now, "leaseTransitions": 0}
+        spec = {"holderIdentity": f"{pod_name}_{uuid.uuid4()}", "leaseDurationSeconds": LEASE_DURATION_SECONDS,
+                "acquireTime": now, "renewTime": now, "leaseTransitions": 0}
         if self._lease() is None:
-            self.karmada.create(LEASE, {"metadata": {"name": "karmada-controller-manager",
-                                                     "namespace": LEASE_NAMESPACE}, "spec": spec})
+            self.karmada.create(LEASE, {"metadata": {"name": LEASE_NAME, "namespace": LEASE_NAMESPACE}, "spec": spec})
             return
 
         def change(lease):
             spec["leaseTransitions"] = lease["spec"].get("leaseTransitions", 0) + 1
             lease["spec"] = spec
-        self.karmada.mutate(LEASE, LEASE_NAMESPACE, "karmada-controller-manager", change)
+        self.karmada.mutate(LEASE, LEASE_NAMESPACE, LEASE_NAME, change)
+
+    def _renew_leases(self):
+        """The leader renews every retry period: only renewTime moves (tryAcquireOrRenew keeps acquireTime
+        and leaseTransitions for the same holder)."""
+        while not self.emulator.stopped.wait(LEASE_RENEW_SECONDS):
+            incarnation = self.incarnation       # no manager lock here: pod deletions take it under the host lock
+            if incarnation is None or incarnation.stopped:
+                continue
+            now = clock.rfc3339_micro()
+
+            def renew(lease, holder=incarnation.pod, now=now):
+                if lease["spec"].get("holderIdentity", "").split("_")[0] == holder:
+                    lease["spec"]["renewTime"] = now
+            self.karmada.mutate(LEASE, LEASE_NAMESPACE, LEASE_NAME, renew)
 
     # -- start-up from a scenario ------------------------------------------------------------------------
     def initial_pass(self, incarnation):
-        """Reconcile every binding once, synchronously; returns {(rtype, key)} of those that failed."""
+        """Reconcile every binding once, synchronously; returns {(rtype, key)} of those that failed.
+
+        Clusters whose execution namespace never came to be (the scenario did not delete it: the cluster
+        controller could not create it) are reconciled too; they fail again and are kept in
+        ``failing_clusters``.
+        """
         failing = set()
         if self.karmada.items(CLUSTER):
             incarnation.observed["cluster-controller"].add(LOW_PRIORITY)
+        deleted = set(self.faults["missing_namespaces"])
+        for cluster in self.karmada.items(CLUSTER):
+            name = cluster["metadata"]["name"]
+            if name not in deleted and self.karmada.find(NAMESPACE, "", execution_space(name)) is None:
+                if self.reconcile_cluster(incarnation, name) is not None:
+                    self.failing_clusters.add(name)
         for rtype in BINDING_CONTROLLERS:
             for binding in self.karmada.items(rtype):
                 key = _key(binding)
@@ -309,12 +364,18 @@ class ControllerManager:
         return failing
 
     def resume(self, incarnation, failing):
-        """Start the queues as a long-running leader would be: failing bindings deep in their backoff."""
+        """Start the queues as a long-running leader would be: failing bindings and clusters deep in their
+        backoff."""
         for rtype, key in sorted(failing, key=lambda item: (item[0].kind, item[1])):
             controller = BINDING_CONTROLLERS[rtype]
             incarnation.limiters[controller].failures[key] = 40
             incarnation.queues[rtype].reschedule(key, self.backoff_cap * self.random.uniform(0.3, 1.0))
+        for name in sorted(self.failing_clusters):
+            incarnation.limiters[CLUSTER_CONTROLLER].failures[name] = 40
+            incarnation.priorities[CLUSTER_CONTROLLER][name] = LOW_PRIORITY
+            incarnation.cluster_queue.reschedule(name, self.backoff_cap * self.random.uniform(0.3, 1.0))
         incarnation.start(enqueue_everything=False)
+        threading.Thread(target=self._renew_leases, name="leader-election", daemon=True).start()
         if self.churn_per_minute > 0:
             threading.Thread(target=self._churn, name="workload-churn", daemon=True).start()
 
@@ -403,7 +464,7 @@ class ControllerManager:
     # -- cluster controller ------------------------------------------------------------------------------
     def reconcile_cluster(self, incarnation, name):
         registry = incarnation.registry
-        registry.adds.inc(controller="cluster-controller", name="cluster-controller")
+        registry.adds.inc(controller=CLUSTER_CONTROLLER, name=CLUSTER_CONTROLLER)
         cluster = self.karmada.find(CLUSTER, "", name)
         if cluster is None:
             return None
@@ -412,17 +473,46 @@ class ControllerManager:
             if self.karmada.find(NAMESPACE, "", namespace) is not None:
                 self.karmada.delete(NAMESPACE, "", namespace)
                 self.recorder.event(cluster, "Normal", "RemoveExecutionSpaceSucceed",
-                                    f"Removed execution space for cluster({name}).", "cluster-controller")
+                                    f"Removed execution space for cluster({name}).", CLUSTER_CONTROLLER)
             self.karmada.mutate(CLUSTER, "", name, lambda c: c["metadata"].__setitem__("finalizers", [
                 f for f in c["metadata"].get("finalizers") or [] if f != "karmada.io/cluster-controller"]))
-            registry.reconciles.inc(controller="cluster-controller", result="success")
+            registry.reconciles.inc(controller=CLUSTER_CONTROLLER, result="success")
             return None
         if self.karmada.find(NAMESPACE, "", namespace) is None:
-            self.karmada.create(NAMESPACE, {"metadata": {"name": namespace, "labels": {"karmada.io/system": "true"}}})
-            self.recorder.event(cluster, "Normal", "CreateExecutionSpaceSucceed",
-                                f"Created execution space({namespace}) for cluster({name}).", "cluster-controller")
-        registry.reconciles.inc(controller="cluster-controller", result="success")
+            try:
+                self._create_execution_space(cluster, namespace)
+            except errors.ApiError as exc:
+                return self._cluster_failed(incarnation, cluster, exc.message)
+        incarnation.limiters[CLUSTER_CONTROLLER].forget(name)
+        registry.reconciles.inc(controller=CLUSTER_CONTROLLER, result="success")
         return None
+
+    def _create_execution_space(self, cluster, namespace):
+        """createExecutionSpace (cluster_controller.go:381, v1.18.2): create only when absent, as the
+        controller's own identity -- RBAC, then the API server's validation of the name, apply."""
+        name = cluster["metadata"]["name"]
+        if not authorize(self.karmada, self.identity, Attributes("create", "", "namespaces"))[0]:
+            raise errors.forbidden(NAMESPACE, "", self.identity.user, "create", "")
+        self.karmada.create(NAMESPACE, {"metadata": {"name": namespace, "labels": {"karmada.io/system": "true"}}})
+        message = f"Created execution space({namespace}) for cluster({name})."
+        self.log("I", "cluster_controller.go:408", message, verbosity=2)
+        self.recorder.event(cluster, "Normal", "CreateExecutionSpaceSucceed", message, CLUSTER_CONTROLLER)
+
+    def _cluster_failed(self, incarnation, cluster, message):
+        """syncCluster's error path (cluster_controller.go:204-207, v1.18.2): the klog line from
+        createExecutionSpace, a CreateExecutionSpaceFailed Warning with err.Error(), and controller-runtime
+        v0.23.1's "Reconciler error" (pkg/internal/controller/controller.go:495) and rate-limited requeue."""
+        name = cluster["metadata"]["name"]
+        registry = incarnation.registry
+        self.log("E", "cluster_controller.go:404", "Failed to create execution space", err=message, cluster=name)
+        self._event(cluster, "Warning", "CreateExecutionSpaceFailed", message, CLUSTER_CONTROLLER)
+        self.log("E", "controller.go:495", "Reconciler error", err=message, controller=CLUSTER_CONTROLLER,
+                 controllerGroup="cluster.karmada.io", controllerKind="Cluster", Cluster=name, namespace="",
+                 name=name, reconcileID=str(uuid.uuid4()))
+        registry.reconcile_errors.inc(controller=CLUSTER_CONTROLLER)
+        registry.reconciles.inc(controller=CLUSTER_CONTROLLER, result="error")
+        registry.retries.inc(controller=CLUSTER_CONTROLLER, name=CLUSTER_CONTROLLER)
+        return incarnation.limiters[CLUSTER_CONTROLLER].when(name)
 
     # -- binding controllers --------------------------------------------------------------------------------
     def _template(self, binding):
@@ -580,10 +670,14 @@ class ControllerManager:
             except writefaults.Refused as refused:
                 self._count_refused(verb, refused)
                 raise WorkError(refused.message) from None
+            # A POST names no object in its URL, so the authorizer's attributes carry none and neither does
+            # the Forbidden message (apiserver v0.35.3 endpoints/handlers/responsewriters/errors.go
+            # ForbiddenStatusError -> NewForbidden(gr, attributes.GetName(), ...)).
+            url_name = name if verb == "update" else ""
             allowed = authorize(self.karmada, self.identity,
-                                Attributes(verb, "work.karmada.io", "works", "", namespace, name))[0]
+                                Attributes(verb, "work.karmada.io", "works", "", namespace, url_name))[0]
             if not allowed:
-                raise errors.forbidden(WORK, name, self.identity.user, verb, namespace)
+                raise errors.forbidden(WORK, url_name, self.identity.user, verb, namespace)
             apiserver_error = self.faults.get("apiserver_error")
             if apiserver_error and self.random.random() < apiserver_error["fraction"]:
                 self.emulator.count_request("karmada-apiserver", "POST" if verb == "create" else "PUT", WORK,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import uuid
 
-from .. import clock
+from .. import clock, validation
 from ..resources import (
     CLUSTER,
     CLUSTER_OVERRIDE_POLICY,
@@ -55,6 +55,9 @@ def _ensure_namespace(store, name, labels=None):
 
 def _seed_clusters(store, scenario, now):
     for cluster in scenario["clusters"]:
+        # A name Karmada's ValidateClusterName rejects can only be in storage if it got around the check
+        # (a pre-v1.1.0 install with its webhook bypassed, or a restore straight into etcd).
+        admitted = not validation.karmada_cluster_name(cluster)
         ready = cluster not in scenario["not_ready"]
         condition = (_condition("Ready", "True", "ClusterReady", "cluster is healthy and ready to accept workloads",
                                 now) if ready else
@@ -68,8 +71,10 @@ def _seed_clusters(store, scenario, now):
                      **({} if ready else {"taints": [
                          {"key": "cluster.karmada.io/unreachable", "effect": "NoSchedule", "timeAdded": now}]})},
             "status": {"kubernetesVersion": MEMBER_KUBERNETES_VERSION, "conditions": [condition],
-                       "nodeSummary": {"totalNum": 3, "readyNum": 3 if ready else 0}}})
-        if cluster not in scenario["faults"]["missing_namespaces"]:
+                       "nodeSummary": {"totalNum": 3, "readyNum": 3 if ready else 0}}}, validate=admitted)
+        # The cluster controller could never create an execution namespace whose name is no DNS-1123 label.
+        if cluster not in scenario["faults"]["missing_namespaces"] and not validation.dns1123_label(
+                execution_space(cluster)):
             _ensure_namespace(store, execution_space(cluster), {"karmada.io/system": "true"})
 
 
@@ -131,7 +136,8 @@ def _existing_work(store, binding, template, cluster, scenario, now):
     """The Work a healthy past left behind for this binding and cluster, or None if the fault precludes it."""
     faults = scenario["faults"]
     if cluster in faults["missing_namespaces"] or cluster in faults["unsynced_clusters"] \
-            or cluster in faults["missing_clusters"] or cluster in faults["terminating_namespaces"]:
+            or cluster in faults["missing_clusters"] or cluster in faults["terminating_namespaces"] \
+            or store.find(NAMESPACE, "", execution_space(cluster)) is None:
         return None
     if template["kind"] == "Deployment" and work_name("Deployment", template["metadata"]["name"],
                                                       template["metadata"]["namespace"]) in oversized_works(faults):
@@ -259,7 +265,7 @@ def _backdate_failure_events(store, failing_seconds, retry_seconds, resolved_sec
     first = clock.rfc3339(clock.now() - _seconds(failing_seconds))
     retries = max(1, int((failing_seconds - resolved_seconds) / max(retry_seconds, 1)))
     for event in store.items(EVENT):
-        if event.get("reason") in ("SyncWorkFailed", "ApplyOverridePolicyFailed"):
+        if event.get("reason") in ("SyncWorkFailed", "ApplyOverridePolicyFailed", "CreateExecutionSpaceFailed"):
             def change(obj):
                 obj["firstTimestamp"] = first
                 obj["count"] = obj.get("count", 1) + retries
