@@ -161,7 +161,7 @@ lint: ## ansible-lint (production profile, offline) and ruff
 # --------------------------------------------------------------------------
 # demo
 
-demo: setup ## Start an emulated Karmada with a fault (and Prometheus), diagnose it, show the verdict and the report
+demo: setup ## Start an emulated Karmada with a fault (and Prometheus), diagnose it, mitigate it (approved), show the reports
 	@test -d $(ROOT)/tests/emulator || { echo "demo: tests/emulator is not there yet"; exit 1; }
 	cd $(ROOT) && $(VBIN)/python -m tests.emulator down --workdir $(DEMO_DIR) >/dev/null
 	cd $(ROOT) && $(VBIN)/python -m tests.emulator up --scenario $(DEMO_SCENARIO) --workdir $(DEMO_DIR) \
@@ -170,7 +170,14 @@ demo: setup ## Start an emulated Karmada with a fault (and Prometheus), diagnose
 		-e karmada_kubeconfig=$(DEMO_DIR)/kubeconfig -e karmada_report_dir=$(DEMO_DIR)/report \
 		-e karmada_prometheus_url="$$($(VBIN)/python -c 'import json; print(json.load(open("$(DEMO_DIR)/endpoints.json")).get("prometheus", {}).get("url", ""))')"
 	@echo
-	@echo "Report: $(DEMO_DIR)/report/report.md, report.html, report.json"
+	@echo "demo: mitigating from that diagnosis, approved (restore what is missing, restart, verify):"
+	cd $(ROOT) && ANSIBLE_CONFIG=$(ROOT)/ansible.cfg $(VBIN)/ansible-playbook playbooks/mitigate.yml \
+		-e karmada_kubeconfig=$(DEMO_DIR)/kubeconfig -e karmada_report_dir=$(DEMO_DIR)/report \
+		-e karmada_diagnosis_report=$(DEMO_DIR)/report/report.json -e karmada_mitigate_approve=true \
+		-e karmada_verify_metric_range=15 -e karmada_verify_interval=3 \
+		-e karmada_prometheus_url="$$($(VBIN)/python -c 'import json; print(json.load(open("$(DEMO_DIR)/endpoints.json")).get("prometheus", {}).get("url", ""))')"
+	@echo
+	@echo "Report (diagnosis and mitigation): $(DEMO_DIR)/report/report.md, report.html, report.json"
 	@echo "The emulated Karmada ($(DEMO_SCENARIO)) keeps running:"
 	@echo "  $(KUBECTL) --kubeconfig $(DEMO_DIR)/kubeconfig --context karmada-apiserver get events -A"
 	@echo "  make runbook-by-hand    # the runbook's commands, typed by hand, against it"

@@ -331,7 +331,7 @@ def _plan_restore(report, cause, observation, options):
                       for item in create[:10])
     notes = []
     if present:
-        notes.append("%s exist now" % ", ".join(present[:5]))
+        notes.append("already there: %s" % ", ".join(present[:5]))
     if rejected:
         notes.append("not restored: %s" % "; ".join("%s (%s)" % (r["cluster"], r["reason"]) for r in rejected[:3]))
     if terminating:
@@ -467,6 +467,12 @@ def _report_action(cause):
     return action_id, targets
 
 
+def bindings_lack_works(report):
+    """Whether the diagnosis saw scheduled bindings without a Work on some target cluster (binding_status)."""
+    rows = _list(_dict(_check(report, "binding_status").get("details")).get("not_fully_applied"))
+    return any(isinstance(row, dict) and row.get("clusters_without_work") for row in rows)
+
+
 def _key_checks_unknown(report):
     unknown = set(_list(_dict(report.get("verdict")).get("unknown_checks")))
     return [check for check in RESTART_EVIDENCE if check in unknown]
@@ -532,8 +538,8 @@ def plan(report, observation, options, deployment=None, now=None):
         action = _action(action_id, cause_id, pending, reason, targets, details=details)
         if state == "resolved":
             action.update(status="skipped")
-            if current:
-                triggers.append("%s found fixed since the diagnosis" % cause_id)
+            if current and bindings_lack_works(report):
+                triggers.append("%s found fixed since the diagnosis while bindings still lack Works" % cause_id)
         elif state == "blocked":
             action.update(status="skipped", next_step=CATALOGUE[cause_id]["mitigation"])
             blockers.append(cause_id)

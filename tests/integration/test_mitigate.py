@@ -126,7 +126,9 @@ def test_missing_namespaces_plan_only_without_approval_then_applied_and_verified
     again = mitigate(handle, str(tmp_path / "again"), "-e", "karmada_mitigate_approve=true")
     assert again.returncode == 0, output(again)
     assert changed_count(again.stdout) == 0, again.stdout[-3000:]
-    assert load(str(tmp_path / "again"))["mitigation"]["actions"] == []
+    # The diagnosis may still name the cause from minutes-old events; the plan finds it fixed and leaves it.
+    assert {a["status"] for a in load(str(tmp_path / "again"))["mitigation"]["actions"]} <= {"skipped"}
+    assert "restart_controller_manager" not in actions(load(str(tmp_path / "again")))
 
 
 def test_workqueue_stuck_two_concurrent_runs_restart_exactly_once(scenarios, tmp_path):

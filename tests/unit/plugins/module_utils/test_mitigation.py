@@ -126,14 +126,22 @@ def test_touch_cluster_targets_the_cluster_object():
     assert by_id(result)["restore_execution_namespaces"]["targets"] == ["Cluster/member2"]
 
 
-def test_a_namespace_recreated_since_the_diagnosis_still_calls_for_the_restart():
-    result = mitigation.plan(missing_namespaces_report(), observation(namespaces=("member1", "member2", "member3")),
-                             options(), deployment(), NOW)
+def test_a_namespace_recreated_since_the_diagnosis_calls_for_the_restart_while_bindings_lack_works():
+    rpt = missing_namespaces_report()
+    recreated = observation(namespaces=("member1", "member2", "member3"))
+    # Everything applied by now (a second run after recovery): nothing to do, no restart.
+    result = mitigation.plan(rpt, recreated, options(), deployment(), NOW)
     actions = by_id(result)
     assert actions["restore_execution_namespaces"]["status"] == "skipped"
     assert "nothing to do" in actions["restore_execution_namespaces"]["reason"]
-    assert actions["restart_controller_manager"]["status"] == "planned"
-    assert "found fixed since the diagnosis" in actions["restart_controller_manager"]["reason"]
+    assert RESTART not in actions and result["apply"] == {}
+    # The bindings that failed still lack their Works: the backoff holds them, the restart releases them.
+    rpt["checks"].append({"id": "binding_status", "status": "warn", "details": {"not_fully_applied": [
+        {"kind": "ResourceBinding", "namespace": "default", "name": "nginx-deployment",
+         "clusters_without_work": ["member2"]}]}})
+    actions = by_id(mitigation.plan(rpt, recreated, options(), deployment(), NOW))
+    assert actions[RESTART]["status"] == "planned"
+    assert "found fixed since the diagnosis while bindings still lack Works" in actions[RESTART]["reason"]
 
 
 def test_apiserver_errors_stop_everything():
