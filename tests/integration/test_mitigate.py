@@ -221,3 +221,25 @@ def test_bad_input_fails_before_anything_is_contacted(scenarios, tmp_path):
     assert "karmada_mitigate_mode" in run.stdout
     assert "Traceback" not in run.stdout + run.stderr
     assert handle.requests_since(mark) == []
+
+
+def test_a_cluster_name_that_is_not_a_dns_label_gets_no_namespace_and_holds_the_restart_back(scenarios, tmp_path):
+    handle = scenarios("invalid-cluster-name")
+    out = str(tmp_path / "out")
+    mark = handle.mark()
+    run = mitigate(handle, out, "-e", "karmada_mitigate_approve=true", "-e", "karmada_verify_timeout=20")
+    report = load(out)
+    restore = actions(report)["restore_execution_namespaces"]
+    assert restore["status"] == "applied", restore
+    assert [r["cluster"] for r in restore["details"]["rejected"]] == ["member.east"]
+    assert "invalid cluster name" in restore["details"]["rejected"][0]["reason"]
+    written = persisted_writes(handle.requests_since(mark))
+    assert len([r for r in written if r["resource"] == "namespaces"]) == 1, written
+    assert handle.raw("GET", "/api/v1/namespaces/karmada-es-member2").status == 200
+    assert handle.raw("GET", "/api/v1/namespaces/karmada-es-member.east").status == 404
+    restart = actions(report)["restart_controller_manager"]
+    assert restart["status"] == "skipped" and "root cause remains unfixed" in restart["reason"]
+    assert restarts(handle.requests_since(mark)) == []
+    # member.east's bindings cannot recover: the play says so and fails, after writing the report.
+    assert report["mitigation"]["verification"]["recovered"] is False
+    assert run.returncode != 0 and "NOT recovered" in run.stdout

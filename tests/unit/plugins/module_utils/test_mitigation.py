@@ -14,8 +14,9 @@ import pytest
 from ansible_collections.karmada.runbooks.plugins.module_utils import _mitigation as mitigation
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import CATALOGUE
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC
 
-NOW = datetime.datetime(2026, 11, 30, 12, 0, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
 
 
 def cause(cause_id, clusters=(), bindings=(), current=True):
