@@ -276,8 +276,8 @@ def restart_gate(deployment, now, cooldown):
                              "allowed after %s (karmada_restart_cooldown=%d s)"
                              % (result["previous_restarted_at"], age, next_at, cooldown))
     else:
-        result["reason"] = "last restart at %s, %d s ago (cooldown %d s)" % (result["previous_restarted_at"], age,
-                                                                                cooldown)
+        result["reason"] = "last restart at %s, %d s ago (cooldown %d s)" % (
+            result["previous_restarted_at"], age, cooldown)
     return result
 
 
@@ -761,7 +761,9 @@ def settle_summary(section, plan_result):
         parts.append("nothing needed changing")
     verification = _dict(section.get("verification"))
     if verification:
-        parts.append("recovered in %d s" % verification.get("elapsed_seconds", 0) if verification.get("recovered")
-                     else "NOT recovered after %d s: %s" % (verification.get("elapsed_seconds", 0),
-                                                           _text(verification.get("reason"), 200)))
+        elapsed = verification.get("elapsed_seconds", 0)
+        if verification.get("recovered"):
+            parts.append("recovered in %d s" % elapsed)
+        else:
+            parts.append("NOT recovered after %d s: %s" % (elapsed, _text(verification.get("reason"), 200)))
     return "; ".join(parts)

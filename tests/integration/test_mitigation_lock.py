@@ -190,7 +190,7 @@ def test_the_servers_409s_settle_a_race_of_four(emulator, start):
             "holderIdentity": "gone_1", "leaseDurationSeconds": 60, "renewTime": old, "acquireTime": old}}).status == 201
     barrier = threading.Barrier(4)
     clients = [Racing(_kube.KubeClient.from_params({"kubeconfig": emulator.kubeconfig, "context": "karmada-apiserver"}),
-                      barrier) for _ in range(4)]
+                      barrier) for _index in range(4)]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda pair: lease.acquire(pair[1], NAMESPACE, name, f"contender_{pair[0]}", wait=0),
                                 enumerate(clients)))
