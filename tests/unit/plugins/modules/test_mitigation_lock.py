@@ -8,30 +8,10 @@ import datetime
 import pytest
 import yaml
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _kube, _lease
 from ansible_collections.karmada.runbooks.plugins.modules import mitigation_lock as module
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def captured(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+from ansible_collections.karmada.runbooks.tests.unit.plugins.modules.module_runner import ExitJson, FailJson, run_main
 
 
 class OneLease:
@@ -63,9 +43,7 @@ def server(monkeypatch):
 
 
 def run(args, outcome=ExitJson):
-    with patch_module_args(args), pytest.raises(outcome) as result:
-        module.main()
-    return result.value.args[0]
+    return run_main(module.main, args, outcome)
 
 
 def someone_elses(seconds_ago=10):

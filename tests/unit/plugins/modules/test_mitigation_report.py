@@ -7,8 +7,6 @@ import os
 
 import pytest
 import yaml
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _report_files
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import SCHEMA_VERSION
@@ -18,32 +16,11 @@ from ansible_collections.karmada.runbooks.tests.unit.plugins.module_utils.report
     mitigation_plan,
     report,
 )
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def captured(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+from ansible_collections.karmada.runbooks.tests.unit.plugins.modules.module_runner import ExitJson, FailJson, run_main
 
 
 def run(args, outcome=ExitJson):
-    with patch_module_args(args), pytest.raises(outcome) as result:
-        module.main()
-    return result.value.args[0]
+    return run_main(module.main, args, outcome)
 
 
 @pytest.fixture

@@ -6,37 +6,14 @@ import json
 import os
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import SCHEMA_VERSION, evidence, finding, signal, unknown
 from ansible_collections.karmada.runbooks.plugins.modules import report as report_module
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def captured(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+from ansible_collections.karmada.runbooks.tests.unit.plugins.modules.module_runner import ExitJson, FailJson, run_main
 
 
 def run(args, outcome=ExitJson):
-    with patch_module_args(args), pytest.raises(outcome) as result:
-        report_module.main()
-    return result.value.args[0]
+    return run_main(report_module.main, args, outcome)
 
 
 def findings():
