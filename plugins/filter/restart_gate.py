@@ -41,7 +41,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(allowed), C(reason), C(previous_restarted_at), C(next_allowed_at), C(cooldown_seconds), C(restarted_at) (the value to set).
+  description: C(allowed), C(reason), C(previous_restarted_at), C(next_allowed_at), C(cooldown_seconds), C(restarted_at) (the value to set), and C(details) (what the report keeps).
   type: dict
 """
 
@@ -57,6 +57,10 @@ def _restart_gate(deployment, cooldown, outcomes=None):
         gate.update(allowed=False, reason="a root-cause fix failed (%s): a restart would only reset the backoff of "
                                           "bindings that keep failing" % ", ".join(failed))
     gate["restarted_at"] = format_rfc3339(now)
+    # What the report keeps about the decision (docs/report-schema.md, restart_controller_manager details).
+    gate["details"] = {"restarted_at": gate["restarted_at"] if gate["allowed"] else None,
+                       "previous_restarted_at": gate["previous_restarted_at"], "cooldown_seconds": gate["cooldown_seconds"],
+                       "next_allowed_at": gate["next_allowed_at"]}
     return gate
 
 

@@ -318,9 +318,10 @@ def _plan_restore(report, cause, observation, options):
             (terminating if namespaces[namespace]["terminating"] else present).append(namespace)
         else:
             create.append({"cluster": cluster, "namespace": namespace})
-    details = {"method": options["namespace_method"], "create": create, "present": present,
-               "rejected": rejected[:MAX_TARGETS], "terminating": terminating,
-               "labels": {SYSTEM_LABEL: SYSTEM_LABEL_VALUE}}
+    details = {"method": options["namespace_method"], "to_restore": [item["namespace"] for item in create][:MAX_TARGETS],
+               "present": present[:MAX_TARGETS], "rejected": rejected[:MAX_TARGETS],
+               "terminating": terminating[:MAX_TARGETS]}
+    inputs = {"method": options["namespace_method"], "create": create, "labels": {SYSTEM_LABEL: SYSTEM_LABEL_VALUE}}
     if options["namespace_method"] == "touch_cluster":
         targets = ["Cluster/%s" % item["cluster"] for item in create]
         what = "annotate Cluster %s so the cluster controller recreates its execution namespace"
@@ -337,11 +338,11 @@ def _plan_restore(report, cause, observation, options):
     if terminating:
         notes.append("%s still terminating: resolve what holds it first" % ", ".join(terminating[:5]))
     if create:
-        return "candidate", (what % names) + ("; " + "; ".join(notes) if notes else ""), targets, details
+        return "candidate", (what % names) + ("; " + "; ".join(notes) if notes else ""), targets, details, inputs
     if not rejected and not terminating:
         return "resolved", "nothing to do: " + ("; ".join(notes) or "no execution namespace is missing now"), targets, \
-            details
-    return "blocked", "nothing can be restored: " + "; ".join(notes), targets, details
+            details, inputs
+    return "blocked", "nothing can be restored: " + "; ".join(notes), targets, details, inputs
 
 
 def controller_subject(user):
@@ -370,17 +371,18 @@ def _plan_rbac(report, options):
                "cluster_role": RBAC_NAME, "binding": RBAC_NAME}
     if "system:masters" in groups:
         return "blocked", ("the controller identity is in system:masters, which RBAC never denies: the denial comes "
-                           "from elsewhere (an authorization webhook, or another identity); fix by hand"), [], details
+                           "from elsewhere (an authorization webhook, or another identity); fix by hand"), [], details, {}
     subject = controller_subject(user)
     if subject is None:
         reason = ("the controller identity is unknown: set karmada_controller_user (and karmada_controller_groups) "
                   "to the user karmada-controller-manager authenticates as" if not user
                   else "the controller user name %r is not one this collection writes into a binding" % _text(user, 80))
-        return "blocked", reason, [], details
-    details.update(subject=subject, binding_object=cluster_role_binding(subject))
+        return "blocked", reason, [], details, {}
+    details["subject"] = subject
     targets = ["ClusterRole/%s" % RBAC_NAME, "ClusterRoleBinding/%s" % RBAC_NAME]
     return "candidate", ("apply ClusterRole %s (what the binding controllers need on Works, bindings and events) and "
-                         "bind it to %s %s" % (RBAC_NAME, subject["kind"], user)), targets, details
+                         "bind it to %s %s" % (RBAC_NAME, subject["kind"], user)), targets, details, \
+        {"subject": subject, "binding_object": cluster_role_binding(subject)}
 
 
 def _pretty(value):
@@ -512,9 +514,9 @@ def plan(report, observation, options, deployment=None, now=None):
             triggers.append("a stuck workqueue (cause workqueue_stuck)")
             continue
         if action_id == RESTORE:
-            state, reason, targets, details = _plan_restore(report, cause, observation, options)
+            state, reason, targets, details, inputs = _plan_restore(report, cause, observation, options)
         elif action_id == RBAC:
-            state, reason, targets, details = _plan_rbac(report, options)
+            state, reason, targets, details, inputs = _plan_rbac(report, options)
         else:
             state = "report"
         if state == "report":
@@ -552,7 +554,7 @@ def plan(report, observation, options, deployment=None, now=None):
                 ", ".join(options["allow"]) or "empty", reason), next_step=CATALOGUE[cause_id]["mitigation"])
             blockers.append(cause_id)
         else:
-            apply[action_id] = details
+            apply[action_id] = inputs
             triggers.append("the fix of %s" % cause_id)
             if details.get("rejected") or details.get("terminating"):
                 # Part of the cause stays: those bindings keep failing whatever a restart does.
@@ -669,9 +671,16 @@ def outcome(action_id, results, started=None, finished=None, extra=None, skipped
     duration = None
     if started is not None and finished is not None:
         duration = round(max(0.0, finished - started), 3)
-    result = {"id": action_id, "status": status, "changed": bool(changed), "reason": reason,
+    details = {}
+    if action_id == RESTORE:
+        details["created"] = [name.split("/", 1)[1] for name in written]
+    elif action_id == RESTART and items and isinstance(_dict(items[-1].get("result")).get("status"), dict):
+        details["rollout"] = items[-1]["result"]["status"]
+    result = {"id": action_id, "status": status, "changed": bool(changed), "reason": reason, "details": details,
               "written": written[:MAX_TARGETS], "errors": errors[:MAX_SAMPLES], "duration_seconds": duration}
-    result.update(extra or {})
+    extra = dict(extra or {})
+    result["details"].update(_dict(extra.pop("details", None)))
+    result.update(extra)
     return result
 
 

@@ -292,7 +292,8 @@ def _check_choice(where, field, value, choices, what=None):
 # not named here has free-form details. Only the keys present are checked.
 ACTION_DETAILS = {
     "restore_execution_namespaces": {
-        "created": _STRINGS, "present": _STRINGS, "rejected": [{"cluster": _STRING, "reason": _STRING}]},
+        "method": _STRING, "to_restore": _STRINGS, "created": _STRINGS, "present": _STRINGS, "terminating": _STRINGS,
+        "rejected": [{"cluster": _STRING, "reason": _STRING}]},
     "repair_controller_rbac": {"identity": _OPTIONAL_MAPPING, "cluster_role": _OPTIONAL_STRING, "binding": _OPTIONAL_STRING},
     "restart_controller_manager": {
         "restarted_at": _OPTIONAL_TIME, "previous_restarted_at": _OPTIONAL_TIME, "cooldown_seconds": _OPTIONAL_SECONDS,

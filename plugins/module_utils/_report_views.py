@@ -434,9 +434,14 @@ def _detail_views(action_id, details):
     """(rows, blocks) for an action's details: [(label, text)] and [(title, diff lines)], all bounded."""
     rows, blocks, handled = [], [], set()
     if action_id == "restore_execution_namespaces":
-        handled = {"created", "present", "rejected"}
-        for label, key in (("Created", "created"), ("Already present", "present")):
-            if key in details:
+        handled = {"method", "to_restore", "created", "present", "rejected", "terminating"}
+        if details.get("method"):
+            rows.append(("Method", {"create": "create the namespace",
+                                    "touch_cluster": "annotate the Cluster (the cluster controller recreates it)"}.get(
+                                        details["method"], one_line(details["method"], NAME_WIDTH))))
+        for label, key in (("To restore", "to_restore"), ("Created", "created"), ("Already present", "present"),
+                           ("Still terminating", "terminating")):
+            if details.get(key):
                 rows.append((label, _names(details[key])))
         rejected = [f"{one_line(item.get('cluster'), NAME_WIDTH)}: {one_line(item.get('reason'), SAMPLE_WIDTH)}"
                     for item in _records(details, "rejected")]

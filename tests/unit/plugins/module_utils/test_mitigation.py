@@ -105,7 +105,7 @@ def test_a_cluster_name_karmada_would_refuse_never_names_a_namespace(name, why):
     result = mitigation.plan(rpt, observation(clusters=("member1", "member2", "member3", name)), options(),
                              deployment(), NOW)
     restore = by_id(result)["restore_execution_namespaces"]
-    assert [c["cluster"] for c in restore["details"]["create"]] == ["member2"]
+    assert restore["details"]["to_restore"] == ["karmada-es-member2"]
     assert restore["details"]["rejected"][0]["cluster"] == name
     assert why in restore["details"]["rejected"][0]["reason"]
     # A namespace that cannot be restored is a root cause left: no restart.
@@ -293,6 +293,11 @@ def test_outcomes_from_kubernetes_core_results():
     result = mitigation.outcome("restore_execution_namespaces", created, 10.0, 10.5)
     assert result["status"] == "applied" and result["changed"] and result["written"] == ["Namespace/karmada-es-member2"]
     assert result["duration_seconds"] == 0.5
+    assert result["details"]["created"] == ["karmada-es-member2"]
+    rolled = {"changed": True, "result": {"kind": "Deployment", "metadata": {"name": "karmada-controller-manager"},
+                                          "status": {"replicas": 1, "readyReplicas": 1}}}
+    restart = mitigation.outcome(RESTART, rolled, extra={"details": {"cooldown_seconds": 900}})
+    assert restart["details"] == {"rollout": {"replicas": 1, "readyReplicas": 1}, "cooldown_seconds": 900}
     failed = {"results": [{"failed": True, "msg": "Failed to create object: b'{...}'", "reason": "Forbidden"}]}
     assert mitigation.outcome("restore_execution_namespaces", failed)["status"] == "failed"
     assert mitigation.outcome(RESTART, {"skipped": True}, skipped="cooldown")["status"] == "skipped"
