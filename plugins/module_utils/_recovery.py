@@ -262,6 +262,10 @@ def _metric_criterion(observation, since, now):
     return result
 
 
+def _sentence(text):
+    return (text[:1].upper() + text[1:] + ".") if text else ""
+
+
 def _reason(criteria, recovered, since):
     bindings, events, metric = criteria["bindings"], criteria["events"], criteria["metric"]
     when = format_rfc3339(since)
@@ -333,15 +337,15 @@ def verify(kube, prometheus, options, clock=time.time, sleep=time.sleep):
         sleep(max(0.0, min(poll_started + options["interval"], deadline) - now))
     finished = clock()
     elapsed = finished - started
+    # The elapsed time and the polls have fields of their own (and the report's headline); the reason is the evidence.
     if result["recovered"]:
-        plural = "" if polls == 1 else "s"
-        reason = "Recovered after %s s (%d poll%s): %s." % (_number(elapsed), polls, plural, result["reason"])
+        reason = _sentence(result["reason"])
     elif polls == options.get("max_polls"):
         reason = "Not recovered at the one poll check mode makes: %s." % result["reason"]
     elif isinstance(kube, Missing):
         reason = "Not recovered: the Karmada API server cannot be read (%s)." % kube.reason
     else:
-        reason = "Not recovered within %d s (%d polls): %s." % (options["timeout"], polls, result["reason"])
+        reason = _sentence(result["reason"])
     return {"recovered": result["recovered"], "status": "recovered" if result["recovered"] else "not_recovered",
             "started_at": format_rfc3339(started), "finished_at": format_rfc3339(finished),
             "elapsed_seconds": round(elapsed, 1), "timeout_seconds": options["timeout"],

@@ -455,7 +455,9 @@ def _detail_views(action_id, details):
             if details.get(key):
                 rows.append((label, one_line(details[key], NAME_WIDTH)))
     elif action_id == "restart_controller_manager":
-        handled = {"restarted_at", "previous_restarted_at", "cooldown_seconds", "rollout"}
+        handled = {"restarted_at", "previous_restarted_at", "cooldown_seconds", "rollout", "next_allowed_at", "triggers"}
+        if details.get("triggers"):
+            rows.append(("Triggered by", _names(details["triggers"])))
         if "restarted_at" in details:
             rows.append(("Restarted at", one_line(details["restarted_at"] or "not restarted")))
         if "previous_restarted_at" in details:
@@ -464,6 +466,8 @@ def _detail_views(action_id, details):
             rows.append(("Cooldown", seconds_text(details["cooldown_seconds"])))
         if details.get("rollout") is not None:
             rows.append(("Rollout", _rollout(details["rollout"])))
+        if details.get("next_allowed_at"):
+            rows.append(("Next restart allowed after", one_line(details["next_allowed_at"])))
     elif action_id == "report_namespace_finalization_blockers":
         handled = {"namespaces"}
         entries = _records(details, "namespaces")

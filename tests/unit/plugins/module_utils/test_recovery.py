@@ -357,7 +357,8 @@ def test_verify_polls_until_recovered_on_the_third_poll(fake_kube):
     # Per poll: two binding lists and one event list, a Work list while a binding is not fully applied
     # (the first poll only), one query.
     assert result["requests"] == {"karmada_apiserver": 3 * 3 + 1, "prometheus": 3}
-    assert result["reason"].startswith("Recovered after 20 s (3 polls): all 1 scheduled bindings have their Works")
+    assert result["reason"].startswith("All 1 scheduled bindings have their Works")
+    assert (result["elapsed_seconds"], result["polls"]) == (20, 3)
     assert [call[1] for call in prometheus.calls] == [T0 + 70, T0 + 80, T0 + 90]
 
 
@@ -374,7 +375,8 @@ def test_verify_times_out_with_the_last_evidence(fake_kube):
     criteria = result["criteria"]
     assert criteria["bindings"]["samples"] == [{"binding": "default/nginx-deployment", "clusters_without_work": ["member2"]}]
     assert criteria["metric"]["increase"] == 4.0 and criteria["metric"]["range_seconds"] == 130
-    assert result["reason"] == ("Not recovered within 30 s (4 polls): 1 of 1 scheduled bindings lack Works "
+    assert (result["elapsed_seconds"], result["polls"]) == (30, 4)
+    assert result["reason"] == ("1 of 1 scheduled bindings lack Works "
                                 "(default/nginx-deployment on member2); the binding sync error counter rose by 4 "
                                 "over the last 130 s.")
 
