@@ -29,7 +29,7 @@ from ..resources import (
     ROLE_BINDING,
     WORK,
 )
-from .controller_manager import BINDING_CONTROLLERS, LEASE_NAMESPACE, ControllerManager
+from .controller_manager import BINDING_CONTROLLERS, LEASE_NAMESPACE, ControllerManager, new_registry
 from .history import History
 from .names import binding_name, execution_space, work_name
 from .overrides import apply_overrides, record_applied_overrides
@@ -299,6 +299,11 @@ def seed(emulator, scenario):
         failing = manager.initial_pass(incarnation)
         if faults["resolved"]:
             _resolve(karmada, scenario)
+    if faults["resolved"]:
+        # Those retries happened before the fix, inside the history Prometheus backfills; counted again by the
+        # live registry they would show as fresh errors right after start (a 5m error ratio that says "failing
+        # now" for a scenario whose failures stopped).
+        incarnation.registry = new_registry()
     seed_quotas(emulator, scenario, manager)    # FederatedResourceQuota sync: SyncWorkFailed noise
     record = History(scenario, len(failing), manager.backoff_cap)
     emulator.history = record
