@@ -6,6 +6,7 @@ cost seconds. The request log of the emulator is the witness for "nothing was wr
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -63,6 +64,13 @@ def changed_count(stdout):
     return int(match.group(1)) if match else None
 
 
+def elapsed(mitigation):
+    """Seconds from the start of the approved run's mitigation to verified recovery."""
+    start = datetime.datetime.fromisoformat(mitigation["started_at"].replace("Z", "+00:00"))
+    end = datetime.datetime.fromisoformat(mitigation["verification"]["finished_at"].replace("Z", "+00:00"))
+    return (end - start).total_seconds()
+
+
 def output(run):
     return run.stdout[-6000:] + run.stderr[-3000:]
 
@@ -106,9 +114,11 @@ def test_missing_namespaces_plan_only_without_approval_then_applied_and_verified
     assert any("dryRun" in json.dumps(r.get("query") or "") for r in requests), "the check run sent no dry run"
     assert {a["status"] for a in load(str(tmp_path / "check"))["mitigation"]["actions"]} == {"planned"}
 
-    # Approved: namespace restored, controller-manager restarted, recovery proven.
+    # Approved, from the plan the operator saw (as an AWX approval step would run it): namespace restored,
+    # controller-manager restarted, recovery proven.
     applied_dir = str(tmp_path / "applied")
-    applied = mitigate(handle, applied_dir, "-e", "karmada_mitigate_approve=true")
+    applied = mitigate(handle, applied_dir, "-e", "karmada_mitigate_approve=true",
+                       "-e", f"karmada_diagnosis_report={out}/report.json")
     assert applied.returncode == 0, output(applied)
     report = load(applied_dir)
     mitigation = report["mitigation"]
@@ -119,7 +129,8 @@ def test_missing_namespaces_plan_only_without_approval_then_applied_and_verified
     assert mitigation["lock"]["acquired"] and mitigation["lock"]["released"]
     namespace = handle.raw("GET", "/api/v1/namespaces/karmada-es-member2").json()
     assert namespace["metadata"]["labels"]["karmada.io/system"] == "true"
-    print("approval to verified recovery, missing-namespaces:", mitigation["verification"]["elapsed_seconds"], "s")
+    print("approval to verified recovery, missing-namespaces:", elapsed(mitigation), "s; verification",
+          mitigation["verification"]["elapsed_seconds"], "s")
     assert "recovered" in applied.stdout
 
     # Again, now that it is healthy: nothing to do, nothing changed.
@@ -155,7 +166,8 @@ def test_workqueue_stuck_two_concurrent_runs_restart_exactly_once(scenarios, tmp
     loser = next(r for r in reports.values() if actions(r)["restart_controller_manager"]["status"] == "skipped")
     assert "cooldown" in actions(loser)["restart_controller_manager"]["reason"]
     assert winner["mitigation"]["verification"]["recovered"] is True, winner["mitigation"]["verification"]
-    print("approval to verified recovery, workqueue-stuck:", winner["mitigation"]["verification"]["elapsed_seconds"], "s")
+    print("approval to verified recovery, workqueue-stuck:", elapsed(winner["mitigation"]), "s; verification",
+          winner["mitigation"]["verification"]["elapsed_seconds"], "s")
     assert all(run.returncode == 0 for run in runs.values()), {n: output(r) for n, r in runs.items()}
 
     # A third run inside the cooldown is refused, with the reason, and writes nothing.
