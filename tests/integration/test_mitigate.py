@@ -85,6 +85,11 @@ def scenarios(tmp_path_factory):
             extra = ("--prometheus",) if HAVE_PROMETHEUS else ()
             handles[name] = EmulatorHandle(tmp_path_factory.mktemp(name), scenario=name).up(*extra)
         return handles[name]
+
+    def done(name):
+        """Stop a scenario no later test uses: idle emulators and Prometheus slow a 2-core machine."""
+        handles.pop(name).down()
+    get.done = done
     yield get
     for handle in handles.values():
         handle.down()
@@ -178,6 +183,7 @@ def test_workqueue_stuck_two_concurrent_runs_restart_exactly_once(scenarios, tmp
     restart = actions(load(str(tmp_path / "third")))["restart_controller_manager"]
     assert restart["status"] == "skipped" and "karmada_restart_cooldown=900" in restart["reason"]
     assert restarts(handle.requests_since(mark)) == []
+    scenarios.done("workqueue-stuck")
 
 
 def test_rbac_denied_custom_identity_is_repaired_and_recovers(scenarios, tmp_path):
@@ -193,6 +199,7 @@ def test_rbac_denied_custom_identity_is_repaired_and_recovers(scenarios, tmp_pat
     assert binding["subjects"] == [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io",
                                     "name": "system:karmada:karmada-controller-manager"}]
     assert report["mitigation"]["verification"]["recovered"] is True, report["mitigation"]["verification"]
+    scenarios.done("rbac-denied")
 
 
 def test_apiserver_errors_apply_nothing(scenarios, tmp_path):
@@ -206,6 +213,7 @@ def test_apiserver_errors_apply_nothing(scenarios, tmp_path):
     assert mitigation["summary"].startswith("stopped")
     assert actions(load(out))["stop_for_apiserver_runbook"]["status"] == "skipped"
     assert mitigation["verification"] is None
+    scenarios.done("apiserver-errors")
 
 
 def test_override_policy_broken_names_the_policy_and_does_not_restart(scenarios, tmp_path):
@@ -223,6 +231,7 @@ def test_override_policy_broken_names_the_policy_and_does_not_restart(scenarios,
         actions(load(out))["restart_controller_manager"]["status"] == "skipped"
     with open(os.path.join(out, "report.md"), encoding="utf-8") as handle_md:
         assert "nginx-tuning" in handle_md.read()
+    scenarios.done("override-policy-broken")
 
 
 def test_bad_input_fails_before_anything_is_contacted(scenarios, tmp_path):
@@ -255,3 +264,4 @@ def test_a_cluster_name_that_is_not_a_dns_label_gets_no_namespace_and_holds_the_
     # member.east's bindings cannot recover: the play says so and fails, after writing the report.
     assert report["mitigation"]["verification"]["recovered"] is False
     assert run.returncode != 0 and "NOT recovered" in run.stdout
+    scenarios.done("invalid-cluster-name")
