@@ -47,6 +47,11 @@ DEMO_SCENARIO ?= missing-namespaces
 BENCH_SCENARIOS ?= healthy large
 INTEGRATION_DIR ?= tests/integration
 PYTEST_ARGS ?=
+# Integration tests spend much of their time waiting (emulator start-up, Prometheus scrapes, verification
+# polls), so two workers keep a 2-core machine busy. Whole files go to one worker: their emulators are
+# module-scoped. INTEGRATION_WORKERS=0 runs them in one process.
+INTEGRATION_WORKERS ?= 2
+INTEGRATION_WORKERS_ARGS := $(if $(filter-out 0,$(INTEGRATION_WORKERS)),-n $(INTEGRATION_WORKERS) --dist loadfile,)
 
 .PHONY: help setup sanity units integration test lint demo demo-down bench runbook-by-hand clean distclean \
 	_self-link _servers _ansible-test-offline _sync-ansible-test
@@ -141,7 +146,7 @@ units: ## ansible-test units (skips when tests/unit has no tests)
 integration: ## pytest tests/integration (against the emulated API server)
 	@cd $(ROOT); if [ ! -d "$(INTEGRATION_DIR)" ]; then \
 		echo "integration: $(INTEGRATION_DIR) does not exist yet - skipped"; exit 0; fi; \
-	rc=0 && $(VBIN)/python -m pytest -q $(INTEGRATION_DIR) $(PYTEST_ARGS) || rc=$$?; \
+	rc=0 && $(VBIN)/python -m pytest -q $(INTEGRATION_WORKERS_ARGS) $(INTEGRATION_DIR) $(PYTEST_ARGS) || rc=$$?; \
 	if [ "$$rc" = 5 ]; then echo "integration: no tests collected - skipped"; exit 0; fi; \
 	exit $$rc
 

@@ -41,7 +41,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(allowed), C(reason), C(previous_restarted_at), C(next_allowed_at), C(cooldown_seconds), C(restarted_at) (the value to set), and C(details) (what the report keeps).
+  description:
+    - C(allowed), C(reason), C(previous_restarted_at), C(next_allowed_at), C(cooldown_seconds),
+      C(restarted_at) (the value to set), and C(details) (what the report keeps).
   type: dict
 """
 
