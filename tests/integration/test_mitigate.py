@@ -245,17 +245,22 @@ def test_bad_input_fails_before_anything_is_contacted(scenarios, tmp_path):
 
 
 def test_a_cluster_name_that_is_not_a_dns_label_gets_no_namespace_and_holds_the_restart_back(scenarios, tmp_path):
+    # Restored the other way the runbook allows: touch the Cluster, and Karmada's cluster controller
+    # recreates the namespace.
     handle = scenarios("invalid-cluster-name")
     out = str(tmp_path / "out")
     mark = handle.mark()
-    run = mitigate(handle, out, "-e", "karmada_mitigate_approve=true", "-e", "karmada_verify_timeout=20")
+    run = mitigate(handle, out, "-e", "karmada_mitigate_approve=true", "-e", "karmada_verify_timeout=20",
+                   "-e", "karmada_namespace_restore=touch_cluster")
     report = load(out)
     restore = actions(report)["restore_execution_namespaces"]
     assert restore["status"] == "applied", restore
+    assert restore["targets"] == ["Cluster/member2"]
     assert [r["cluster"] for r in restore["details"]["rejected"]] == ["member.east"]
     assert "invalid cluster name" in restore["details"]["rejected"][0]["reason"]
     written = persisted_writes(handle.requests_since(mark))
-    assert len([r for r in written if r["resource"] == "namespaces"]) == 1, written
+    assert [(r["resource"], r["name"]) for r in written if r["resource"] in ("clusters", "namespaces")] == [
+        ("clusters", "member2")], written
     assert handle.raw("GET", "/api/v1/namespaces/karmada-es-member2").status == 200
     assert handle.raw("GET", "/api/v1/namespaces/karmada-es-member.east").status == 404
     restart = actions(report)["restart_controller_manager"]
