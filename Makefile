@@ -43,6 +43,8 @@ SERVER_PACKAGES := prometheus prometheus-alertmanager
 SERVER_BINARIES := /usr/bin/prometheus /usr/bin/prometheus-alertmanager
 
 DEMO_DIR := $(ROOT)/.demo
+# execution-environment.yml reads the collection tarball from .ee/ (relative to the file), so this is fixed.
+override EE_DIR := $(ROOT)/.ee
 DEMO_SCENARIO ?= missing-namespaces
 BENCH_SCENARIOS ?= healthy large
 INTEGRATION_DIR ?= tests/integration
@@ -53,7 +55,7 @@ PYTEST_ARGS ?=
 INTEGRATION_WORKERS ?= 2
 INTEGRATION_WORKERS_ARGS := $(if $(filter-out 0,$(INTEGRATION_WORKERS)),-n $(INTEGRATION_WORKERS) --dist loadfile,)
 
-.PHONY: help setup sanity units integration test lint demo demo-down bench runbook-by-hand clean distclean \
+.PHONY: help setup sanity units integration test lint demo demo-down bench ee-context runbook-by-hand clean distclean \
 	_self-link _servers _ansible-test-offline _sync-ansible-test
 
 help: ## List the targets
@@ -191,6 +193,13 @@ demo: setup ## Start an emulated Karmada with a fault (and Prometheus), diagnose
 bench: setup ## Benchmark diagnose on healthy and large (wall time, CPU, peak memory, API requests)
 	cd $(ROOT) && $(VBIN)/python tests/tools/bench_diagnose.py $(BENCH_SCENARIOS)
 
+ee-context: setup ## Build the collection tarball and the execution environment's build context in $(EE_DIR)/context
+	@rm -rf $(EE_DIR) && mkdir -p $(EE_DIR)
+	cd $(ROOT) && $(VBIN)/ansible-galaxy collection build --force --output-path $(EE_DIR) >/dev/null
+	mv $(EE_DIR)/karmada-runbooks-*.tar.gz $(EE_DIR)/karmada-runbooks.tar.gz
+	cd $(ROOT) && $(VBIN)/ansible-builder create -f execution-environment.yml -c $(EE_DIR)/context
+	@echo "ee-context: build it with: podman build -t karmada-runbooks-ee $(EE_DIR)/context"
+
 runbook-by-hand: ## Run the runbook's own kubectl/PromQL commands against the demo emulator
 	$(ROOT)/tests/tools/runbook-by-hand.sh $(DEMO_DIR)/kubeconfig \
 		"$$($(VBIN)/python -c 'import json; print(json.load(open("$(DEMO_DIR)/endpoints.json")).get("prometheus", {}).get("url", ""))')"
@@ -203,7 +212,7 @@ demo-down: ## Stop the emulated Karmada started by `make demo`
 
 clean: ## Remove test output, caches and build artefacts (keeps .venv/.collections)
 	rm -rf $(ROOT)/.ansible-test $(ROOT)/tests/output $(ROOT)/.pytest_cache $(ROOT)/.ruff_cache \
-		$(ROOT)/.ansible $(ROOT)/out
+		$(ROOT)/.ansible $(ROOT)/out $(ROOT)/.ee
 	rm -f $(ROOT)/karmada-runbooks-*.tar.gz
 	find $(ROOT) -path $(VENV) -prune -o -path $(COLLECTIONS) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
