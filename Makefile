@@ -193,7 +193,7 @@ demo: setup ## Start an emulated Karmada with a fault (and Prometheus), diagnose
 bench: setup ## Benchmark diagnose on healthy and large (wall time, CPU, peak memory, API requests)
 	cd $(ROOT) && $(VBIN)/python tests/tools/bench_diagnose.py $(BENCH_SCENARIOS)
 
-ee-context: setup ## Build the collection tarball and the execution environment's build context in $(EE_DIR)/context
+ee-context: $(STAMP_VENV) ## Build the collection tarball and the execution environment's build context in $(EE_DIR)/context
 	@rm -rf $(EE_DIR) && mkdir -p $(EE_DIR)
 	cd $(ROOT) && $(VBIN)/ansible-galaxy collection build --force --output-path $(EE_DIR) >/dev/null
 	mv $(EE_DIR)/karmada-runbooks-*.tar.gz $(EE_DIR)/karmada-runbooks.tar.gz
