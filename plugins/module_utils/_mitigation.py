@@ -480,12 +480,13 @@ def _key_checks_unknown(report):
     return [check for check in RESTART_EVIDENCE if check in unknown]
 
 
-def plan(report, observation, options, deployment=None, now=None):
+def plan(report, observation, options, deployment=None, now=None, deployment_error=None):
     """The ordered actions for a diagnosis report; pure.
 
     Returns ``{"actions": [...], "apply": {action id: inputs for its role}, "restart": {...},
     "stopped": bool, "effective_mode": "plan"|"apply", "summary": str}``. ``deployment`` is the
-    controller-manager Deployment as read now (for the cooldown); ``now`` an aware datetime.
+    controller-manager Deployment as read now (for the cooldown), ``deployment_error`` why it could not be
+    read; ``now`` an aware datetime.
     """
     verdict = _dict(report.get("verdict"))
     effective = "apply" if options["mode"] == "apply" and options["approve"] and not options["check_mode"] else "plan"
@@ -563,7 +564,8 @@ def plan(report, observation, options, deployment=None, now=None):
     if _dict(verdict.get("unrecognised")).get("count") and \
             _dict(verdict.get("failure_activity")).get("state") == "current":
         blockers.append("unrecognised failures")
-    restart = _plan_restart(report, triggers, blockers, unknown_keys, stop, refuse, options, deployment, now, pending)
+    restart = _plan_restart(report, triggers, blockers, unknown_keys, stop, refuse, options, deployment, now, pending,
+                            deployment_error)
     if restart is not None:
         actions.append(restart)
         if restart["status"] == pending:
@@ -573,7 +575,8 @@ def plan(report, observation, options, deployment=None, now=None):
             "restart_blockers": blockers, "summary": plan_summary(actions, effective, options, stop)}
 
 
-def _plan_restart(report, triggers, blockers, unknown_keys, stop, refuse, options, deployment, now, pending):
+def _plan_restart(report, triggers, blockers, unknown_keys, stop, refuse, options, deployment, now, pending,
+                  deployment_error=None):
     if not triggers:
         return None
     cause = "workqueue_stuck" if _cause(report, "workqueue_stuck") else None
@@ -594,6 +597,9 @@ def _plan_restart(report, triggers, blockers, unknown_keys, stop, refuse, option
                "failing" % ", ".join(blockers)
     elif unknown_keys:
         skip = "cannot confirm that no root cause remains: %s could not run" % ", ".join(unknown_keys)
+    if skip is None and deployment_error:
+        skip = "cannot read the controller-manager Deployment on the host cluster (%s)" % printable(
+            _text(deployment_error, 300))
     if skip is None and now is not None:
         gate = restart_gate(deployment, now, options["cooldown"])
         details.update(previous_restarted_at=gate["previous_restarted_at"], next_allowed_at=gate["next_allowed_at"])

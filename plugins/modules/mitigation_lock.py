@@ -205,6 +205,9 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._checks import co
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import MITIGATION_LOCK_DURATION, MITIGATION_LOCK_NAME, MITIGATION_LOCK_WAIT
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, map_exception
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import printable
+
+MESSAGE_LIMIT = 1000
 
 
 def main():
@@ -234,6 +237,11 @@ def main():
         outcome["error"] = outcome["message"] = "cannot connect to the Karmada API server: %s" % map_exception(exc).reason
         module.fail_json(msg=outcome["error"], lock=outcome, changed=False)
     outcome = lease.run(client, options, check_mode=module.check_mode)
+    # Another run's holder and run annotation are text anyone with Lease write access chose: the messages
+    # that quote them reach the job log, so they leave here printable and bounded.
+    for key in ("error", "message"):
+        if outcome.get(key):
+            outcome[key] = printable(outcome[key])[:MESSAGE_LIMIT]
     wrote = not module.check_mode and (outcome["acquired"] or outcome["released"])
     if outcome["error"]:
         module.fail_json(msg=outcome["error"], lock=outcome, changed=wrote)

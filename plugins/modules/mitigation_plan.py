@@ -65,6 +65,11 @@ options:
     description: Its groups.
     type: list
     elements: str
+  deployment_error:
+    description:
+      - Why the controller-manager Deployment could not be read from the host cluster; no restart is planned
+        then, and the plan says why.
+    type: str
   deployment:
     description:
       - The controller-manager Deployment as read from the host cluster just before (for the restart
@@ -154,6 +159,7 @@ def main():
         controller_user={"type": "str"},
         controller_groups={"type": "list", "elements": "str"},
         deployment={"type": "dict"},
+        deployment_error={"type": "str"},
         request_timeout=request_timeout_option(),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -175,7 +181,8 @@ def main():
     except Exception as exc:  # pylint: disable=broad-except
         # Planning on state it could not read would be guessing: the plan says so and applies nothing.
         observation = {"error": map_exception(exc).reason}
-    result = mitigation.plan(report, observation, options, deployment=params["deployment"], now=utcnow())
+    result = mitigation.plan(report, observation, options, deployment=params["deployment"], now=utcnow(),
+                             deployment_error=params["deployment_error"])
     module.exit_json(changed=False, plan=result, diagnosis=diagnosis, requests=requests,
                      lines=mitigation.plan_lines(result))
 

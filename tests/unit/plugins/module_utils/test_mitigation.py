@@ -366,3 +366,11 @@ def test_every_section_settle_builds_is_one_the_report_accepts(case):
     if case == "lock_held":
         assert {a["status"] for a in section["actions"]} == {"skipped"}
         assert section["summary"].startswith("not completed: another mitigation")
+
+
+def test_an_unreadable_host_cluster_plans_no_restart_and_says_why():
+    result = mitigation.plan(report([cause("workqueue_stuck")]), {}, options(), None, NOW,
+                             deployment_error="unreachable: connection refused\x1b[2J")
+    restart = by_id(result)[RESTART]
+    assert restart["status"] == "skipped"
+    assert "cannot read the controller-manager Deployment" in restart["reason"] and "\x1b" not in restart["reason"]
