@@ -604,17 +604,24 @@ class Stack:
             raise StackError(failure)
 
     def _wait_rules_loaded(self):
+        """Wait until every rule group has been evaluated once, not merely loaded.
+
+        The backfilled long-window series end up to one backfill step before the history's end; on a
+        slow machine that last sample can fall outside the 5m lookback by the time Prometheus is up,
+        so until the first live evaluation an instant query for e.g. the 30d SLI finds nothing.
+        """
         wanted = {group["name"] for group in self.rules["groups"]}
         deadline = time.monotonic() + self.timeout
         loaded = set()
         while time.monotonic() < deadline:
             try:
                 body = http_get(self.prometheus_url + "/api/v1/rules", timeout=5)[1]
-                loaded = {group["name"] for group in json.loads(body)["data"]["groups"]}
+                loaded = {group["name"] for group in json.loads(body)["data"]["groups"]
+                          if not group.get("lastEvaluation", "0001").startswith("0001")}
                 if wanted <= loaded:
                     return
             except (OSError, ValueError, KeyError, urllib.error.URLError):
                 pass
             time.sleep(0.1)
-        raise StackError(f"Prometheus did not load the rule groups {sorted(wanted - loaded)} within {self.timeout:.0f}s; "
+        raise StackError(f"Prometheus did not load and evaluate the rule groups {sorted(wanted - loaded)} within {self.timeout:.0f}s; "
                          f"see {self.prometheus.log_path}")

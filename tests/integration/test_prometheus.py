@@ -441,6 +441,29 @@ def test_synthetic_history_and_live_target_give_exact_runbook_numbers(tmp_path):
 
 
 @needs_prometheus
+def test_long_windows_answer_as_soon_as_the_stack_is_up(tmp_path):
+    """History that ended minutes before Prometheus came up (a slow, loaded CI machine): the 30d series'
+    last backfilled sample is then outside the 5m lookback, and only a live evaluation brings it back.
+    start() returns after that evaluation, so a query right away finds the series."""
+    now = time.time()
+    model = SyntheticKarmada(origin=now - 3 * 3600, error_ratio=1 / 3)
+    end = int(now) - 6 * 60
+    model.write_history(str(tmp_path / "history.om"), end - 2 * 3600, end)
+    server, metrics = model.serve(time.time)
+    stack = prometheus.Stack(str(tmp_path), {"metrics": metrics, "history": {
+        "file": str(tmp_path / "history.om"), "start": end - 2 * 3600, "end": end}})
+    try:
+        prom = Prom(stack.start()["prometheus"]["url"])
+        sel = f'{{sloth_slo="{BINDING}"}}'
+        assert BINDING in prom.values(f"slo:period_error_budget_remaining:ratio{sel}", "sloth_slo")
+        assert BINDING in prom.values(f"slo:sli_error:ratio_rate30d{sel}", "sloth_slo")
+    finally:
+        stack.stop()
+        server.shutdown()
+        server.server_close()
+
+
+@needs_prometheus
 def test_without_history_prometheus_starts_without_backfill(tmp_path):
     model = SyntheticKarmada(origin=time.time() - 60, error_ratio=0)
     server, metrics = model.serve(time.time)
