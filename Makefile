@@ -20,7 +20,7 @@ CACHE := $(ROOT)/.cache
 # collections come out of the `ansible` community wheel (for Python 3.11).
 ANSIBLE_BUNDLE_VERSION := 12.3.0
 ANSIBLE_BUNDLE_WHEEL := $(CACHE)/ansible-$(ANSIBLE_BUNDLE_VERSION)-py3-none-any.whl
-BUNDLED_COLLECTIONS := kubernetes/core community/general ansible/posix
+BUNDLED_COLLECTIONS := kubernetes/core community/general ansible/posix awx/awx
 COLLECTIONS := $(ROOT)/.collections
 COLLECTIONS_ROOT := $(COLLECTIONS)/ansible_collections
 
