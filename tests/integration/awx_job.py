@@ -1,0 +1,256 @@
+"""What AWX does with playbooks/awx_configure.yml, without an AWX: its objects, and a job's private data directory.
+
+No AWX can run on the development machines. Two things stand in for it:
+
+- ``configure_play()`` / ``rendered_tasks()`` load playbooks/awx_configure.yml the way ansible-playbook does
+  (templates trusted, ``!unsafe`` strings left alone) and render each task's arguments with sample inputs, so
+  tests can check them against the awx.awx modules and the credential types against AWX's own rules.
+- ``AwxJob`` lays out a private data directory as AWX 24.6.1 does for a job (awx/main/tasks/jobs.py:
+  ``BaseTask.run``, ``build_private_data_dir``, ``write_inventory_file``, ``_write_extra_vars_file``,
+  ``write_args_file``, the ``settings`` file; awx/main/models/credential/__init__.py:
+  ``CredentialType.inject_credential``) and runs it with ``ansible-runner run``. Credentials are injected from
+  the credential types the playbook defines, with AWX's algorithm, so the job sees what an AWX job would.
+
+Differences from AWX, on purpose: no container (paths are the host's, where AWX gives ``/runner/...``), the
+environment variables go to ``env/envvars`` (AWX hands them to ansible-runner as ``envvars`` over receptor),
+``suppress_output_file`` is off so ``artifacts/<ident>/stdout`` exists (AWX builds its job log from the job
+events, which tests read too), and the execution environment's collections are the checkout's ``.collections``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+
+import yaml
+from ansible_runner.utils import args2cmdline
+from jinja2 import sandbox
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV_BIN = os.path.join(REPO_ROOT, ".venv", "bin")
+CONFIGURE_PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "awx_configure.yml")
+
+# Inputs a user gives awx_configure.yml (its header documents them); the kubeconfig paths are filled in by callers.
+SAMPLE_INPUTS = {
+    "karmada_awx_scm_url": "https://git.example/karmada-runbooks.git",
+    "karmada_awx_ee_image": "registry.example/karmada-runbooks-ee:0.1.0",
+    "karmada_awx_prometheus_url": "https://prometheus.example:9090",
+    "karmada_awx_notification_url": "https://chat.example/hooks/karmada",
+    "karmada_awx_report_dir": "/var/lib/karmada-reports",
+}
+
+# The checkout's files an AWX project checkout has (the git tree), without the local toolchain and test data.
+PROJECT_IGNORE = shutil.ignore_patterns(".git", ".venv", ".collections", ".cache", ".ansible", ".ansible-test",
+                                        ".pytest_cache", ".ruff_cache", ".demo", ".ee", "tests", "out", "__pycache__",
+                                        "karmada-report")
+
+
+def configure_play():
+    """(loader, play) of awx_configure.yml, loaded as ansible-playbook loads it: its templates are trusted."""
+    from ansible.parsing.dataloader import DataLoader
+
+    loader = DataLoader()
+    play = loader.load_from_file(CONFIGURE_PLAYBOOK, trusted_as_template=True)[0]
+    return loader, play
+
+
+def templar(inputs, loader, play):
+    from ansible.template import Templar
+
+    variables = dict(play.get("vars") or {})
+    variables.update(inputs)
+    return Templar(loader=loader, variables=variables)
+
+
+def module_of(task):
+    """(name, args) of the awx.awx module a task calls, or None."""
+    for key, value in task.items():
+        if key.startswith("awx.awx."):
+            return key, value
+    return None
+
+
+def rendered_tasks(inputs):
+    """[(task name, module, args)] for every awx.awx task, its args rendered (once per loop item), the play's
+    module_defaults for the awx.awx.controller group merged under them as Ansible merges them."""
+    loader, play = configure_play()
+    render = templar(inputs, loader, play)
+    defaults = render.template((play.get("module_defaults") or {}).get("group/awx.awx.controller") or {})
+    rendered = []
+    for task in play["tasks"]:
+        found = module_of(task)
+        if found is None:
+            continue
+        module, args = found
+        items = render.template(task["loop"]) if "loop" in task else [None]
+        for item in items:
+            item_render = templar(dict(inputs, item=item), loader, play) if item is not None else render
+            rendered.append((task["name"], module, dict(defaults, **item_render.template(args))))
+    return rendered
+
+
+def credential_types(inputs=None):
+    """The credential types awx_configure.yml defines, {name: {inputs, injectors, ...}}; injectors unrendered."""
+    loader, play = configure_play()
+    types = templar(dict(SAMPLE_INPUTS, **(inputs or {})), loader, play).template(play["vars"]["karmada_awx_credential_types"])
+    return {ctype["name"]: ctype for ctype in types}
+
+
+def inject_credential(ctype, inputs, private_data_dir):
+    """(env, args) a credential of ``ctype`` with ``inputs`` adds to a job, as AWX 24.6.1's
+    CredentialType.inject_credential does: files from ``file`` templates in ``env/`` (0600), ``tower.filename``
+    pointing at them, ``env`` templates into the environment, ``extra_vars`` templates into a YAML file in
+    ``env/`` passed as ``-e @file`` (every string ``!unsafe``)."""
+    class Namespace:
+        pass
+
+    tower = Namespace()
+    namespace = {"tower": tower}
+    for field_name, value in inputs.items():
+        if isinstance(value, bool) or len(value):
+            namespace[field_name] = value
+    env_dir = os.path.join(private_data_dir, "env")
+    sandbox_env = sandbox.ImmutableSandboxedEnvironment()
+    injectors = ctype.get("injectors") or {}
+    for label, template in (injectors.get("file") or {}).items():
+        handle, path = tempfile.mkstemp(dir=env_dir)
+        with os.fdopen(handle, "w") as out:
+            out.write(sandbox_env.from_string(template).render(**namespace))
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        if "." not in label:
+            tower.filename = path
+        else:
+            if not hasattr(tower, "filename"):
+                tower.filename = Namespace()
+            setattr(tower.filename, label.split(".")[1], path)
+    env = {name: sandbox_env.from_string(template).render(**namespace)
+           for name, template in (injectors.get("env") or {}).items()}
+    args = []
+    extra_vars = {name: sandbox_env.from_string(template).render(**namespace)
+                  for name, template in (injectors.get("extra_vars") or {}).items()}
+    if extra_vars:
+        handle, path = tempfile.mkstemp(dir=env_dir)
+        with os.fdopen(handle, "w") as out:
+            out.write(safe_dump(extra_vars))
+        os.chmod(path, stat.S_IRUSR)
+        args = ["-e", "@" + path]
+    return env, args
+
+
+class _UnsafeDumper(yaml.SafeDumper):
+    """awx/main/utils/safe_yaml.py SafeStringDumper: every string is tagged !unsafe."""
+
+    def represent_data(self, data):
+        if isinstance(data, str):
+            return self.represent_scalar("!unsafe", data)
+        return super().represent_data(data)
+
+
+def safe_dump(variables):
+    """AWX's safe_dump without trusted keys: extra vars that are never templated by the job."""
+    return "".join(yaml.dump_all([{key: value}], None, Dumper=_UnsafeDumper, default_flow_style=False)
+                   for key, value in variables.items())
+
+
+class AwxJob:
+    """One AWX job's private data directory, run by ``ansible-runner run``.
+
+    ``extra_vars``: the job's extra vars (job template, survey answers, launch variables), to which AWX's meta
+    variables are added; ``credentials``: [(credential type name, inputs)] of awx_configure.yml's types.
+    """
+
+    def __init__(self, root, playbook, extra_vars, credentials=(), job_id=42, template_name="Karmada job"):
+        self.private_data_dir = os.path.join(str(root), f"awx_{job_id}_job")
+        self.playbook = playbook
+        self.ident = str(job_id)
+        self.env = {}
+        os.makedirs(os.path.join(self.private_data_dir, "env"))
+        os.makedirs(os.path.join(self.private_data_dir, "inventory"))
+        shutil.copytree(REPO_ROOT, os.path.join(self.private_data_dir, "project"), ignore=PROJECT_IGNORE)
+        meta = {f"{prefix}_{name}": value for prefix in ("awx", "tower")
+                for name, value in (("job_id", job_id), ("job_launch_type", "manual"),
+                                    ("job_template_name", template_name))}
+        self._write("env/extravars", safe_dump(dict(extra_vars, **meta)))
+        self._write_inventory()
+        args = []
+        types = credential_types()
+        for type_name, inputs in credentials:
+            env, cred_args = inject_credential(types[type_name], inputs, self.private_data_dir)
+            self.env.update(env)
+            args += cred_args
+        # RunJob.build_args with no machine credential: `-u root`; the credentials' `-e @file`s after it.
+        self._write("env/cmdline", args2cmdline("-u", "root", *args))
+        self._write("env/envvars", json.dumps(self._envvars(job_id)))
+        self._write("env/settings", json.dumps({"job_timeout": 0, "suppress_ansible_output": True,
+                                                "suppress_output_file": False}))
+
+    def _write(self, relative, text, mode=0o600):
+        path = os.path.join(self.private_data_dir, relative)
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def _write_inventory(self):
+        """inventory/hosts as BaseTask.write_inventory_file writes it: a script printing the inventory's JSON,
+        here awx_configure.yml's localhost host with its variables."""
+        _, play = configure_play()
+        host = next(module_of(task)[1] for task in play["tasks"] if (module_of(task) or ("",))[0] == "awx.awx.host")
+        data = {"all": {"hosts": [host["name"]]},
+                "_meta": {"hostvars": {host["name"]: dict(host["variables"], remote_tower_enabled="true",
+                                                          remote_tower_id=1)}}}
+        self._write("inventory/hosts", "#! /usr/bin/env python3\n# -*- coding: utf-8 -*-\nprint(%r)\n" % json.dumps(data),
+                    mode=0o700)
+
+    def _envvars(self, job_id):
+        """RunJob.build_env's variables (paths are the host's), then the credentials' env injectors."""
+        collections = os.path.join(REPO_ROOT, ".collections")
+        env = {"JOB_ID": str(job_id), "INVENTORY_ID": "1", "ANSIBLE_RETRY_FILES_ENABLED": "False",
+               "AWX_PRIVATE_DATA_DIR": self.private_data_dir,
+               # The execution environment carries karmada.runbooks and kubernetes.core; here the checkout's do.
+               "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([os.path.join(self.private_data_dir, "requirements_collections"),
+                                                           collections]),
+               "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+        env.update(self.env)
+        return env
+
+    def run(self, timeout=300):
+        """ansible-runner run; the runner's own environment is a clean one, as in an execution environment."""
+        home = os.path.join(self.private_data_dir, "home")
+        os.makedirs(home, exist_ok=True)
+        env = {"PATH": os.pathsep.join([VENV_BIN, "/usr/local/bin", "/usr/bin", "/bin"]), "HOME": home,
+               "LANG": "C.UTF-8", "ANSIBLE_LOCAL_TEMP": os.path.join(home, "tmp")}
+        return subprocess.run([os.path.join(VENV_BIN, "ansible-runner"), "run", self.private_data_dir,
+                               "-p", self.playbook, "--ident", self.ident],
+                              env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+    @property
+    def artifacts(self):
+        return os.path.join(self.private_data_dir, "artifacts", self.ident)
+
+    def artifact(self, name):
+        with open(os.path.join(self.artifacts, name), encoding="utf-8") as handle:
+            return handle.read()
+
+    def events(self):
+        directory = os.path.join(self.artifacts, "job_events")
+        events = []
+        for name in os.listdir(directory):
+            if name.endswith(".json"):
+                with open(os.path.join(directory, name), encoding="utf-8") as handle:
+                    events.append(json.load(handle))
+        return sorted(events, key=lambda event: event.get("counter", 0))
+
+    def job_log(self):
+        """The job log as AWX shows it: the stdout of every job event, in order."""
+        return "\n".join(event["stdout"] for event in self.events() if event.get("stdout"))
+
+    def artifact_data(self):
+        """What set_stats handed on: the playbook_on_stats event's artifact_data."""
+        stats = [event for event in self.events() if event.get("event") == "playbook_on_stats"]
+        assert stats, "no playbook_on_stats event in the job events"
+        return stats[-1]["event_data"].get("artifact_data") or {}
