@@ -49,10 +49,18 @@ PROJECT_IGNORE = shutil.ignore_patterns(".git", ".venv", ".collections", ".cache
                                         "karmada-report")
 
 
+_PLUGINS_READY = False
+
+
 def configure_play():
     """(loader, play) of awx_configure.yml, loaded as ansible-playbook loads it: its templates are trusted."""
     from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import init_plugin_loader
 
+    global _PLUGINS_READY
+    if not _PLUGINS_READY:
+        init_plugin_loader()  # lookups (env, file) and filters, as ansible-playbook loads them
+        _PLUGINS_READY = True
     loader = DataLoader()
     play = loader.load_from_file(CONFIGURE_PLAYBOOK, trusted_as_template=True)[0]
     return loader, play
@@ -75,20 +83,30 @@ def module_of(task):
 
 
 def rendered_tasks(inputs):
-    """[(task name, module, args)] for every awx.awx task, its args rendered (once per loop item), the play's
-    module_defaults for the awx.awx.controller group merged under them as Ansible merges them."""
+    """[(task name, module, args)] for every awx.awx task the play would run with these inputs, its args rendered
+    (once per loop item) with the play's module_defaults for the awx.awx.controller group merged under them, as
+    Ansible merges them. set_fact tasks are applied and ``when`` is evaluated on the way, as the play does."""
     loader, play = configure_play()
-    render = templar(inputs, loader, play)
-    defaults = render.template((play.get("module_defaults") or {}).get("group/awx.awx.controller") or {})
+    facts = dict(inputs)
+    defaults = templar(facts, loader, play).template(
+        (play.get("module_defaults") or {}).get("group/awx.awx.controller") or {})
     rendered = []
     for task in play["tasks"]:
+        render = templar(dict(facts, **(task.get("vars") or {})), loader, play)
+        conditions = task.get("when", [])
+        if not all(render.evaluate_conditional(condition)
+                   for condition in (conditions if isinstance(conditions, list) else [conditions])):
+            continue
+        if "ansible.builtin.set_fact" in task:
+            facts.update(render.template(task["ansible.builtin.set_fact"]))
+            continue
         found = module_of(task)
         if found is None:
             continue
         module, args = found
         items = render.template(task["loop"]) if "loop" in task else [None]
         for item in items:
-            item_render = templar(dict(inputs, item=item), loader, play) if item is not None else render
+            item_render = templar(dict(facts, item=item), loader, play) if item is not None else render
             rendered.append((task["name"], module, dict(defaults, **item_render.template(args))))
     return rendered
 
@@ -203,7 +221,7 @@ class AwxJob:
         data = {"all": {"hosts": [host["name"]]},
                 "_meta": {"hostvars": {host["name"]: dict(host["variables"], remote_tower_enabled="true",
                                                           remote_tower_id=1)}}}
-        self._write("inventory/hosts", "#! /usr/bin/env python3\n# -*- coding: utf-8 -*-\nprint(%r)\n" % json.dumps(data),
+        self._write("inventory/hosts", f"#! /usr/bin/env python3\n# -*- coding: utf-8 -*-\nprint({json.dumps(data)!r})\n",
                     mode=0o700)
 
     def _envvars(self, job_id):

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from awx_job import AwxJob, configure_play, templar, SAMPLE_INPUTS
+from awx_job import SAMPLE_INPUTS, AwxJob, configure_play, templar
 from conftest import REAL_KUBECONFIG, EmulatorHandle
 
 pytestmark = pytest.mark.emulator
@@ -99,7 +99,7 @@ def credentials(karmada, prometheus_proxy):
     """The job's credentials, one of each type awx_configure.yml defines, as a user would fill them in."""
     with open(karmada.kubeconfig, encoding="utf-8") as handle:
         kubeconfig = handle.read()
-    url = "http://%s:%d" % prometheus_proxy.server_address
+    url = "http://{}:{}".format(*prometheus_proxy.server_address)
     # The API server context is left empty: the credential type's default has to name karmada-apiserver.
     return [("Karmada API server kubeconfig", {"kubeconfig": kubeconfig}),
             ("Karmada host cluster kubeconfig", {"kubeconfig": kubeconfig, "context": "karmada-host"}),
