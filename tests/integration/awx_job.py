@@ -216,7 +216,7 @@ class AwxJob:
     def _write_inventory(self):
         """inventory/hosts as BaseTask.write_inventory_file writes it: a script printing the inventory's JSON,
         here awx_configure.yml's localhost host with its variables."""
-        _, play = configure_play()
+        play = configure_play()[1]
         host = next(module_of(task)[1] for task in play["tasks"] if (module_of(task) or ("",))[0] == "awx.awx.host")
         data = {"all": {"hosts": [host["name"]]},
                 "_meta": {"hostvars": {host["name"]: dict(host["variables"], remote_tower_enabled="true",

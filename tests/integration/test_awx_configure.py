@@ -102,7 +102,7 @@ def inputs(request, kubeconfigs):
 def test_every_awx_task_validates_against_its_module(inputs):
     given, modules = inputs
     tasks = rendered_tasks(given)
-    assert {module for _, module, _ in tasks} == modules
+    assert {task[1] for task in tasks} == modules
     problems = {f"{name} ({module})": errors for name, module, args in tasks
                 if (errors := argument_errors(module, args))}
     assert problems == {}
@@ -110,7 +110,7 @@ def test_every_awx_task_validates_against_its_module(inputs):
 
 def test_the_validation_catches_a_misspelled_option_and_a_wrong_choice(kubeconfigs):
     tasks = rendered_tasks(dict(SAMPLE_INPUTS, **kubeconfigs))
-    _, module, args = next(task for task in tasks if task[0] == "Create the diagnose job template")
+    module, args = next(task[1:] for task in tasks if task[0] == "Create the diagnose job template")
     assert argument_errors(module, args) == []
 
     misspelled = dict(args)
@@ -121,7 +121,7 @@ def test_the_validation_catches_a_misspelled_option_and_a_wrong_choice(kubeconfi
     errors = argument_errors(module, dict(args, job_type="execute"))
     assert len(errors) == 1 and "job_type" in errors[0] and "execute" in errors[0]
 
-    _, module, args = next(task for task in tasks if task[1] == "awx.awx.credential_type")
+    module, args = next(task[1:] for task in tasks if task[1] == "awx.awx.credential_type")
     errors = argument_errors(module, dict(args, kind="kubernetes"))
     assert len(errors) == 1 and "kind" in errors[0]
 
@@ -129,7 +129,7 @@ def test_the_validation_catches_a_misspelled_option_and_a_wrong_choice(kubeconfi
 def test_templated_values_are_checked_for_their_type(kubeconfigs):
     """A Jinja expression that renders to a string where the module wants a list is caught."""
     tasks = rendered_tasks(dict(SAMPLE_INPUTS, **kubeconfigs))
-    _, module, args = next(task for task in tasks if task[0] == "Create the mitigate job template")
+    module, args = next(task[1:] for task in tasks if task[0] == "Create the mitigate job template")
     assert args["credentials"] == ["Karmada API server", "Karmada host cluster", "Karmada Prometheus"]
     assert args["notification_templates_error"] == ["Karmada runbook job failed"]
     errors = argument_errors(module, dict(args, survey_spec="Apply the plan?"))
@@ -182,7 +182,7 @@ def test_credential_types_follow_awx_rules_and_inject_documented_variables(tmp_p
                     assert handle.read() == "a-kubeconfig"
         # Unset, a context falls back to the role's default, not to an empty string.
         if "context" in fields:
-            _, args = inject_credential(ctype, {"kubeconfig": "x"}, str(tmp_path / name))
+            args = inject_credential(ctype, {"kubeconfig": "x"}, str(tmp_path / name))[1]
             with open(args[1][1:], encoding="utf-8") as handle:
                 unset = yaml.load(handle, Loader=_UnsafeLoader)
             context_var = next(var for var in unset if var.endswith("context"))
@@ -227,8 +227,8 @@ def test_mitigate_survey_follows_awx_rules_and_is_not_approved_by_default():
 
 
 def test_job_templates_run_the_collection_playbooks(kubeconfigs):
-    playbooks = {args["name"]: args["playbook"] for _, module, args in rendered_tasks(dict(SAMPLE_INPUTS, **kubeconfigs))
-                 if module == "awx.awx.job_template"}
+    playbooks = {task[2]["name"]: task[2]["playbook"] for task in rendered_tasks(dict(SAMPLE_INPUTS, **kubeconfigs))
+                 if task[1] == "awx.awx.job_template"}
     assert sorted(playbooks.values()) == ["playbooks/audit.yml", "playbooks/diagnose.yml", "playbooks/mitigate.yml"]
     for playbook in ("playbooks/diagnose.yml", "playbooks/mitigate.yml"):
         assert os.path.exists(os.path.join(REPO_ROOT, playbook))
