@@ -5,7 +5,8 @@ No AWX can run on the development machines. Two things stand in for it:
 - ``configure_play()`` / ``rendered_tasks()`` load playbooks/awx_configure.yml the way ansible-playbook does
   (templates trusted, ``!unsafe`` strings left alone) and render each task's arguments with sample inputs, so
   tests can check them against the awx.awx modules and the credential types against AWX's own rules.
-- ``AwxJob`` lays out a private data directory as AWX 24.6.1 does for a job (awx/main/tasks/jobs.py:
+- ``AwxJob`` lays out a private data directory as AWX 24.6.1 does for a job of one of those job templates
+  (``job_template()``) (awx/main/tasks/jobs.py:
   ``BaseTask.run``, ``build_private_data_dir``, ``write_inventory_file``, ``_write_extra_vars_file``,
   ``write_args_file``, the ``settings`` file; awx/main/models/credential/__init__.py:
   ``CredentialType.inject_credential``) and runs it with ``ansible-runner run``. Credentials are injected from
@@ -168,31 +169,50 @@ class _UnsafeDumper(yaml.SafeDumper):
         return super().represent_data(data)
 
 
-def safe_dump(variables):
-    """AWX's safe_dump without trusted keys: extra vars that are never templated by the job."""
-    return "".join(yaml.dump_all([{key: value}], None, Dumper=_UnsafeDumper, default_flow_style=False)
+def safe_dump(variables, safe_dict=None):
+    """awx/main/utils/safe_yaml.py safe_dump: a top-level variable is trusted (may hold Jinja the job renders)
+    only when the job template itself sets it to that value; everything else is !unsafe."""
+    safe_dict = safe_dict or {}
+    return "".join(yaml.dump_all([{key: value}], None, default_flow_style=False,
+                                 Dumper=yaml.SafeDumper if key in safe_dict and safe_dict[key] == value else _UnsafeDumper)
                    for key, value in variables.items())
 
 
-class AwxJob:
-    """One AWX job's private data directory, run by ``ansible-runner run``.
+def job_template(playbook, inputs):
+    """The rendered awx.awx.job_template arguments of the template awx_configure.yml defines for ``playbook``."""
+    return next(task[2] for task in rendered_tasks(inputs)
+                if task[1] == "awx.awx.job_template" and task[2]["playbook"] == playbook)
 
-    ``extra_vars``: the job's extra vars (job template, survey answers, launch variables), to which AWX's meta
-    variables are added; ``credentials``: [(credential type name, inputs)] of awx_configure.yml's types.
+
+class AwxJob:
+    """One job of a job template (rendered awx.awx.job_template arguments), in its private data directory, run
+    by ``ansible-runner run``.
+
+    Extra vars combine as AWX combines them (awx/main/models/mixins.py ``_update_unified_job_kwargs``): the
+    template's extra vars, then its survey's defaults, then ``launch_vars`` (survey answers, variables prompted on
+    launch, as Event-Driven Ansible passes them); AWX's meta variables (``awx_job_id``...) last.
+    ``credentials``: [(credential type name, inputs)] of awx_configure.yml's types.
     """
 
-    def __init__(self, root, playbook, extra_vars, credentials=(), job_id=42, template_name="Karmada job"):
+    def __init__(self, root, template, launch_vars=None, credentials=(), job_id=42):
         self.private_data_dir = os.path.join(str(root), f"awx_{job_id}_job")
-        self.playbook = playbook
+        self.playbook = template["playbook"]
         self.ident = str(job_id)
         self.env = {}
         os.makedirs(os.path.join(self.private_data_dir, "env"))
         os.makedirs(os.path.join(self.private_data_dir, "inventory"))
         shutil.copytree(REPO_ROOT, os.path.join(self.private_data_dir, "project"), ignore=PROJECT_IGNORE)
-        meta = {f"{prefix}_{name}": value for prefix in ("awx", "tower")
-                for name, value in (("job_id", job_id), ("job_launch_type", "manual"),
-                                    ("job_template_name", template_name))}
-        self._write("env/extravars", safe_dump(dict(extra_vars, **meta)))
+        template_vars = dict(template.get("extra_vars") or {})
+        extra_vars = dict(template_vars)
+        if template.get("survey_enabled"):
+            extra_vars.update({question["variable"]: question["default"]
+                               for question in template["survey_spec"]["spec"] if "default" in question})
+        extra_vars.update(launch_vars or {})
+        extra_vars.update({f"{prefix}_{name}": value for prefix in ("awx", "tower")
+                           for name, value in (("job_id", job_id), ("job_launch_type", "manual"),
+                                               ("job_template_name", template["name"]))})
+        self.extra_vars = extra_vars
+        self._write("env/extravars", safe_dump(extra_vars, template_vars))
         self._write_inventory()
         args = []
         types = credential_types()

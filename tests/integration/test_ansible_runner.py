@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from awx_job import SAMPLE_INPUTS, AwxJob, configure_play, templar
+from awx_job import SAMPLE_INPUTS, AwxJob, job_template
 from conftest import REAL_KUBECONFIG, EmulatorHandle
 
 pytestmark = pytest.mark.emulator
@@ -30,8 +30,10 @@ WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 VERDICT_LINE = re.compile(r"^\s*(?:-\s+)?['\"]?Karmada binding-to-Work sync diagnosis: [A-Z]+['\"]?,?\s*$", re.M)
 CHECKS_LINE = re.compile(r"^\s*(?:-\s+)?['\"]?Checks:['\"]?,?\s*$", re.M)
 MITIGATION_LINE = re.compile(r"^\s*(?:-\s+)?['\"]?Mitigation: [A-Z]+", re.M)
+# As Event-Driven Ansible hands it over; the annotation must reach the report as text, never rendered.
 ALERT = {"labels": {"alertname": "KarmadaBindingSyncWorkAvailabilityBurnRateHigh", "severity": "critical",
                     "sloth_slo": "binding-sync-work-availability"},
+         "annotations": {"summary": "{{ 6 * 7 }} bindings"},
          "status": "firing"}
 
 
@@ -107,28 +109,30 @@ def credentials(karmada, prometheus_proxy):
 
 
 @pytest.fixture(scope="module")
-def diagnose(tmp_path_factory, credentials):
+def reports(tmp_path_factory):
+    """karmada_awx_report_dir: the job templates give each job its own directory below it."""
+    return tmp_path_factory.mktemp("reports")
+
+
+def template(playbook, reports):
+    return job_template(playbook, dict(SAMPLE_INPUTS, karmada_awx_report_dir=str(reports)))
+
+
+@pytest.fixture(scope="module")
+def diagnose(tmp_path_factory, credentials, reports):
     """The diagnose job template launched by Event-Driven Ansible: the alert comes as a launch variable."""
-    root = tmp_path_factory.mktemp("awx-diagnose")
-    job = AwxJob(root, "playbooks/diagnose.yml",
-                 {"karmada_report_dir": str(root / "report"), "karmada_alert": ALERT},
-                 credentials=credentials, job_id=101, template_name="Karmada diagnose binding-to-Work sync")
+    job = AwxJob(tmp_path_factory.mktemp("awx-diagnose"), template("playbooks/diagnose.yml", reports),
+                 {"karmada_alert": ALERT}, credentials=credentials, job_id=101)
     job.result = job.run()
     return job
 
 
 @pytest.fixture(scope="module")
-def mitigate(tmp_path_factory, karmada, credentials, diagnose):
-    """The mitigate job template launched with its survey's defaults, after the diagnose job (as a workflow
-    would chain them, handing on the report)."""
-    loader, play = configure_play()
-    survey = templar(SAMPLE_INPUTS, loader, play).template(play["vars"]["karmada_awx_mitigate_survey"])
-    answers = {question["variable"]: question["default"] for question in survey["spec"]}
-    root = tmp_path_factory.mktemp("awx-mitigate")
-    job = AwxJob(root, "playbooks/mitigate.yml",
-                 dict(answers, karmada_report_dir=str(root / "report"),
-                      karmada_diagnosis_report=diagnose.artifact_data()["karmada_diagnosis"]["paths"]["json"]),
-                 credentials=credentials, job_id=102, template_name="Karmada mitigate binding-to-Work sync")
+def mitigate(tmp_path_factory, karmada, credentials, reports, diagnose):
+    """The mitigate job template launched with its survey's defaults, planning from the diagnose job's report."""
+    launch = {"karmada_diagnosis_report": diagnose.artifact_data()["karmada_diagnosis"]["paths"]["json"]}
+    job = AwxJob(tmp_path_factory.mktemp("awx-mitigate"), template("playbooks/mitigate.yml", reports), launch,
+                 credentials=credentials, job_id=102)
     mark = karmada.mark()
     job.result = job.run()
     job.requests = karmada.requests_since(mark)
@@ -146,14 +150,17 @@ def load_report(path):
         return json.load(handle)
 
 
-def test_diagnose_job_hands_its_verdict_to_the_workflow(diagnose):
+def test_diagnose_job_hands_its_verdict_to_the_workflow(diagnose, reports):
     succeeded(diagnose)
     verdict = diagnose.artifact_data()["karmada_diagnosis"]
     assert verdict["status"] == "degraded"
     assert verdict["top_cause"] == "execution_namespace_missing"
+    # The template's report directory, with the job id the job itself filled in.
+    assert verdict["paths"]["json"] == str(reports / "job-101" / "report.json")
     report = load_report(verdict["paths"]["json"])
     assert report["verdict"]["causes"][0]["id"] == "execution_namespace_missing"
     assert report["alert"]["alertname"] == "KarmadaBindingSyncWorkAvailabilityBurnRateHigh"
+    assert report["alert"]["annotations"]["summary"] == "{{ 6 * 7 }} bindings"
 
 
 def test_injected_credentials_reach_every_check(diagnose, prometheus_proxy):
@@ -189,13 +196,14 @@ def test_summary_reads_line_by_line_in_the_job_log(diagnose):
         assert not re.search(r"sync diagnosis: [A-Z]+\\n", log)
 
 
-def test_unapproved_mitigate_job_plans_and_changes_nothing(mitigate):
+def test_unapproved_mitigate_job_plans_and_changes_nothing(mitigate, reports):
     succeeded(mitigate)
     handed_on = mitigate.artifact_data()["karmada_mitigation"]
     assert handed_on["mode"] == "plan"
     assert handed_on["changed"] == []
     assert handed_on["actions"].get("restore_execution_namespaces") == "planned", handed_on
     assert set(handed_on["actions"].values()) <= {"planned", "skipped"}, handed_on
+    assert handed_on["paths"]["json"] == str(reports / "job-102" / "report.json")
     report = load_report(handed_on["paths"]["json"])
     assert report["mitigation"]["approved"] is False
     writes = [r for r in mitigate.requests if r["verb"] in WRITE_VERBS
