@@ -128,7 +128,7 @@ class Rulebook:
 
 def alert(severity="page", status="firing", name=ALERT, starts_at=None, **labels):
     """One alert as Alertmanager's webhook (version 4) carries it."""
-    starts_at = starts_at or (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20))
+    starts_at = starts_at or (datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=20))
     return {"status": status,
             "labels": dict({"alertname": name, "severity": "critical" if severity == "page" else "warning",
                             "sloth_severity": severity, **SLOTH}, **labels),
@@ -190,14 +190,16 @@ def chain(tmp_path_factory):
             "karmada_eda_report_dir": reports, "karmada_kubeconfig": endpoints["kubeconfig"],
             "karmada_prometheus_url": endpoints["prometheus"]["url"]})
         started.append(local)
-        standin = controller_standin.ControllerStandIn(standin_dir, CONTROLLER_TOKEN, REPO_ROOT,
-                                                       os.path.join(REPO_ROOT, "inventory", "localhost.yml"), {
+        templates = {
             1: controller_standin.JobTemplate(1, DIAGNOSE_TEMPLATE, "playbooks/diagnose.yml", "Default", {
                 "karmada_kubeconfig": endpoints["kubeconfig"], "karmada_report_dir": os.path.join(standin_dir, "report")}),
             2: controller_standin.JobTemplate(2, MITIGATE_TEMPLATE, "playbooks/mitigate.yml", "Default", {
                 "karmada_kubeconfig": endpoints["kubeconfig"], "karmada_report_dir": os.path.join(standin_dir, "plan")}),
-        }, env={"ANSIBLE_CONFIG": os.path.join(REPO_ROOT, "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-                "ANSIBLE_HOME": os.path.join(standin_dir, "ansible-home")}).start()
+        }
+        standin = controller_standin.ControllerStandIn(
+            standin_dir, CONTROLLER_TOKEN, REPO_ROOT, os.path.join(REPO_ROOT, "inventory", "localhost.yml"), templates,
+            env={"ANSIBLE_CONFIG": os.path.join(REPO_ROOT, "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+                 "ANSIBLE_HOME": os.path.join(standin_dir, "ansible-home")}).start()
         awx = Rulebook(AWX_RULEBOOK, root / "awx", {}, inventory=False, env={
             "EDA_CONTROLLER_URL": standin.url, "EDA_CONTROLLER_TOKEN": CONTROLLER_TOKEN,
             # job_template_runner.py polls a job every EDA_JOB_TEMPLATE_REFRESH_DELAY seconds (10 by default).
@@ -255,8 +257,8 @@ def test_receiver_example_routes_our_alert_with_bearer_token_and_sloth_grouping(
     [receiver] = [r for r in config["receivers"] if r["name"] == "karmada-runbooks-eda"]
     [webhook] = receiver["webhook_configs"]
     assert webhook["send_resolved"] is True
-    assert webhook["http_config"]["authorization"] == {"type": "Bearer",
-                                                       "credentials_file": "/etc/alertmanager/karmada-eda-token"}
+    assert webhook["http_config"]["authorization"] == {
+        "type": "Bearer", "credentials_file": "/etc/alertmanager/karmada-eda-token"}
     [inhibit] = config["inhibit_rules"]
     assert f'alertname="{ALERT}"' in inhibit["source_matchers"] and 'sloth_severity="page"' in inhibit["source_matchers"]
     assert 'sloth_severity="ticket"' in inhibit["target_matchers"] and inhibit["equal"] == ["sloth_id", "sloth_slo"]
@@ -279,8 +281,8 @@ def test_rulebooks_take_the_token_from_a_variable_and_never_apply(path):
         assert args["extra_vars"]["karmada_mitigate_mode"] == "plan"
         assert args["extra_vars"]["karmada_mitigate_approve"] is False
     for rule in ruleset["rules"]:
-        assert rule["throttle"]["group_by_attributes"] == ["event.labels.sloth_id", "event.labels.sloth_slo",
-                                                          "event.labels.sloth_severity"]
+        assert rule["throttle"]["group_by_attributes"] == [
+            "event.labels.sloth_id", "event.labels.sloth_slo", "event.labels.sloth_severity"]
         # The event reaches the playbooks only as ansible_eda.event: no action argument templates it.
         assert "event." not in json.dumps(rule["actions"])
 
@@ -313,7 +315,7 @@ def test_alertmanager_page_runs_diagnose_then_a_plan(chain):
     assert planned["mitigation"]["mode"] == "plan" and planned["mitigation"]["approved"] is False
     assert planned["mitigation"]["lock"] is None      # applying takes the Lease; a plan never does
     # The alert came from Alertmanager (not from this test): the event's source and received time.
-    received = [line for line in local.events_posted("'sloth_severity': 'page'")]
+    received = local.events_posted("'sloth_severity': 'page'")
     assert received, local.log()[-4000:]
     match = re.search(r"'received_at': '([^']+)'", received[0])
     posted_at = datetime.datetime.fromisoformat(match.group(1).replace("Z", "+00:00")).timestamp()

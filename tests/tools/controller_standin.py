@@ -42,7 +42,6 @@ import sys
 import threading
 import time
 import urllib.parse
-import uuid
 
 import yaml
 
@@ -55,7 +54,7 @@ FINISHED = ("successful", "failed", "error", "canceled")
 
 
 def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class JobTemplate:
