@@ -125,7 +125,7 @@ class ControllerStandIn:
     def _authorized(self, header):
         if not header:
             return False
-        scheme, _, value = header.partition(" ")
+        scheme, value = header.partition(" ")[::2]
         if scheme == "Bearer":
             return value == self.token
         if scheme == "Basic":
@@ -298,7 +298,7 @@ def parse_templates(specs, organization, extra_vars):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--project", default=".")
