@@ -45,8 +45,8 @@ AMTOOL = "/usr/bin/amtool"
 RULEBOOK_BIN = os.path.join(VENV_BIN, "ansible-rulebook")
 TOKEN = "eda-webhook-test-token"
 CONTROLLER_TOKEN = "controller-test-token"
-DIAGNOSE_TEMPLATE = "karmada-runbooks diagnose"
-MITIGATE_TEMPLATE = "karmada-runbooks mitigate"
+DIAGNOSE_TEMPLATE = "Karmada diagnose binding-to-Work sync"
+MITIGATE_TEMPLATE = "Karmada mitigate binding-to-Work sync"
 
 HAVE_SERVERS = all(os.access(p, os.X_OK) for p in (prometheus.PROMETHEUS_BIN, prometheus.ALERTMANAGER_BIN))
 HAVE_RULEBOOK = os.access(RULEBOOK_BIN, os.X_OK) and shutil.which("java") is not None
@@ -286,6 +286,24 @@ def test_rulebooks_take_the_token_from_a_variable_and_never_apply(path):
         assert "event." not in json.dumps(rule["actions"])
 
 
+def test_awx_rulebook_launches_the_templates_awx_configure_creates():
+    """The rulebook's default template names and organization are the ones playbooks/awx_configure.yml creates."""
+    loader = type("UnsafeAsText", (yaml.SafeLoader,), {})
+    loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+    with open(os.path.join(REPO_ROOT, "playbooks", "awx_configure.yml"), encoding="utf-8") as handle:
+        [play] = yaml.load(handle, Loader=loader)  # noqa: S506 - a SafeLoader with one more scalar tag
+    names = {key: value.replace("{{ karmada_awx_prefix }}", play["vars"]["karmada_awx_prefix"])
+             for key, value in play["vars"]["karmada_awx_names"].items()}
+    with open(AWX_RULEBOOK, encoding="utf-8") as handle:
+        [ruleset] = yaml.safe_load(handle)
+    launched = {a["run_job_template"]["name"] for rule in ruleset["rules"] for a in rule["actions"]}
+    assert launched == {f"{{{{ karmada_eda_diagnose_template | default('{names['diagnose']}') }}}}",
+                        f"{{{{ karmada_eda_mitigate_template | default('{names['mitigate']}') }}}}"}
+    organizations = {a["run_job_template"]["organization"] for rule in ruleset["rules"] for a in rule["actions"]}
+    assert organizations == {f"{{{{ karmada_eda_organization | default('{play['vars']['karmada_awx_organization']}') }}}}"}
+    assert (DIAGNOSE_TEMPLATE, MITIGATE_TEMPLATE) == (names["diagnose"], names["mitigate"])
+
+
 # -- live ------------------------------------------------------------------------------------------------------
 
 @needs_chain
@@ -394,7 +412,7 @@ def test_awx_rulebook_launches_the_diagnose_template_with_the_alert(chain):
     assert "/api/v2/unified_job_templates/" in paths and "/api/v2/job_templates/1/launch/" in paths
     assert "/api/v2/jobs/" in paths
     # ansible-rulebook sees the end of the job at its next poll.
-    done = "Job template 'karmada-runbooks diagnose' completed successfully (job_id: 1)"
+    done = "Job template 'Karmada diagnose binding-to-Work sync' completed successfully (job_id: 1)"
     deadline = time.monotonic() + 30
     while done not in awx.log() and time.monotonic() < deadline:
         time.sleep(0.2)

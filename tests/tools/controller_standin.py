@@ -24,7 +24,7 @@ checkout, ``inventory/hosts`` = the given inventory), status ``pending`` -> ``ru
 reads them).
 
     python tests/tools/controller_standin.py --workdir DIR --token T --project . \\
-        --template 'karmada-runbooks diagnose=playbooks/diagnose.yml' --inventory inventory/localhost.yml
+        --template 'Karmada diagnose binding-to-Work sync=playbooks/diagnose.yml' --inventory inventory/localhost.yml
 """
 
 from __future__ import annotations
