@@ -43,9 +43,13 @@ def options_from_params(params):
 
 def _pod(item):
     meta, status = item.get("metadata") or {}, item.get("status") or {}
-    containers = [{"name": c.get("name"), "restarts": int(c.get("restartCount") or 0), "ready": bool(c.get("ready")),
-                   "last_reason": ((c.get("lastState") or {}).get("terminated") or {}).get("reason")}
-                  for c in status.get("containerStatuses") or []]
+    containers = []
+    for status_item in status.get("containerStatuses") or []:
+        # k8s.io/api core/v1 ContainerStatus: restartCount, lastState.terminated {exitCode, reason}.
+        last = (status_item.get("lastState") or {}).get("terminated") or {}
+        containers.append({"name": status_item.get("name"), "restarts": int(status_item.get("restartCount") or 0),
+                           "ready": bool(status_item.get("ready")), "last_reason": last.get("reason"),
+                           "last_exit_code": last.get("exitCode")})
     return {"name": meta.get("name"), "phase": status.get("phase"), "containers": containers,
             "terminating": bool(meta.get("deletionTimestamp"))}
 
@@ -68,6 +72,14 @@ def observe(client, options):
     return {"deployment": deployment, "pods": pods, "selector": used, "requests": client.requests}
 
 
+def _last_exit(container):
+    if container.get("last_reason") is None and container.get("last_exit_code") is None:
+        return ""
+    return "; last exit: %s" % " ".join(str(part) for part in (
+        container.get("last_reason"), "(code %s)" % container["last_exit_code"]
+        if container.get("last_exit_code") is not None else None) if part)
+
+
 def assess(observation, options):
     """The ``controller_manager`` audit check (pure)."""
     where = "%s/%s" % (options["namespace"], options["deployment"])
@@ -88,7 +100,7 @@ def assess(observation, options):
                     "controller_container_restarts", "%s/%s" % (pod["name"], container["name"]),
                     "container %s of pod %s restarted %d times (threshold %d)%s" % (
                         container["name"], pod["name"], container["restarts"], threshold,
-                        "; last exit: %s" % container["last_reason"] if container["last_reason"] else "")))
+                        _last_exit(container))))
     if deployment is None:
         return audit_check(CHECK_ID, "drift", drift[0]["message"] + ".", drift=drift, details=details)
     restarts = sum(c["restarts"] for p in pods for c in p["containers"])

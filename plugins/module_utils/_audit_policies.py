@@ -109,7 +109,7 @@ def assess(observation, options=None):
                                           " with labels" if s.get("labelSelector") is not None else "")
                              for s in selectors_of(policy)[:5])
             drift.append(drift_item("override_policy_unmatched", _ref(key),
-                                    "%s %s selects no existing resource template (%s)" % (key[0], _ref(key), what)))
+                                    "%s selects no existing resource template (%s)" % (_ref(key), what)))
     details = {"policies": len(policies), "unmatched": len(drift), "rows": rows[:MAX_LISTED],
                "kinds_not_served": sorted(not_served), "requests": observation.get("requests")}
     if not policies:

@@ -150,20 +150,24 @@ def console_summary(report, paths=None):
 # audit.yml: the same screen budget, for a schedule's job log.
 
 AUDIT_ITEMS_SHOWN = 5
+AUDIT_DRIFT_SHOWN = 8
 
 
-def _console_items(label, items, more):
-    lines = [f"{label}:"] + [f"  {item['id']}" for item in items[:AUDIT_ITEMS_SHOWN]]
-    hidden = more + max(0, len(items) - AUDIT_ITEMS_SHOWN)
+def _console_items(label, items, more, shown=AUDIT_ITEMS_SHOWN, messages=False):
+    lines = [f"{label}:"] + [f"  {item['message'] if messages else item['id']}" for item in items[:shown]]
+    hidden = more + max(0, len(items) - shown)
     return lines + ([f"  ... {hidden} more in the report"] if hidden else [])
 
 
 def audit_console_summary(report, paths=None):
-    """The audit's summary: status and outcome, what changed since the last audit, a line per check, files."""
+    """The audit's summary: status and outcome, the drift, what changed since the last audit, a line per check, files."""
     view = audit_view(report)
     lines = [f"{AUDIT_TITLE}: {view['status'].upper()} ({view['outcome']})", view["summary"],
              f"Compared: {view['comparison']}"]
-    for label, key in (("New", "new"), ("Resolved", "resolved")):
+    drift = [item for check in view["checks"] for item in check["drift"]]
+    if drift:
+        lines += _console_items("Drift", drift, sum(check["more"] for check in view["checks"]), AUDIT_DRIFT_SHOWN, True)
+    for label, key in (("New since the previous audit", "new"), ("Resolved since the previous audit", "resolved")):
         if view[key]:
             lines += _console_items(label, view[key], view[key + "_more"])
     lines.append("Checks:")
