@@ -104,8 +104,8 @@ def assess(observation, options):
     if deployment is None:
         return audit_check(CHECK_ID, "drift", drift[0]["message"] + ".", drift=drift, details=details)
     restarts = sum(c["restarts"] for p in pods for c in p["containers"])
-    state = "%d/%d replicas available, %d pod(s), %d restart(s)" % (deployment["available"], deployment["replicas"],
-                                                                     len(pods), restarts)
+    state = "%d/%d replicas available, %d pod(s), %d restart(s)" % (
+        deployment["available"], deployment["replicas"], len(pods), restarts)
     return from_drift(CHECK_ID, drift, "Deployment %s: %s." % (where, state),
                       "Deployment %s: %s; %s." % (where, state, "; ".join(d["message"] for d in drift[:3])), details=details)
 

@@ -14,7 +14,6 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import REPO_ROOT, VENV_BIN, EmulatorHandle
 
 pytestmark = pytest.mark.emulator

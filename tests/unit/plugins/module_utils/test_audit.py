@@ -20,15 +20,14 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_console i
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_html import to_html
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_markdown import to_markdown
 
-NOW = datetime.datetime(2026, 11, 30, 12, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 11, 30, 12, 0, tzinfo=datetime.UTC)
 ROOT = os.path.normpath(os.path.join(os.path.dirname(_defaults.__file__), "..", ".."))
 
 
 def namespaces_finding(missing=(), terminating=(), orphaned=(), clusters=3):
     status = "fail" if missing or terminating else "ok"
-    return finding("execution_namespaces", status, "x", details={"clusters": clusters, "missing": list(missing),
-                                                                  "terminating": list(terminating),
-                                                                  "orphaned": list(orphaned)})
+    details = {"clusters": clusters, "missing": list(missing), "terminating": list(terminating), "orphaned": list(orphaned)}
+    return finding("execution_namespaces", status, "x", details=details)
 
 
 def slo_finding(remaining, source="sloth"):
@@ -72,9 +71,9 @@ def test_validate_check_refuses_a_drift_id_that_does_not_match_its_subject():
 def test_missing_terminating_and_orphaned_namespaces_are_each_drift():
     check = _audit.namespaces_check(namespaces_finding(["karmada-es-member2"], ["karmada-es-member3"], ["karmada-es-old"]))
     assert check["status"] == "drift"
-    assert [d["id"] for d in check["drift"]] == ["execution_namespace_missing:karmada-es-member2",
-                                                  "execution_namespace_terminating:karmada-es-member3",
-                                                  "execution_namespace_orphaned:karmada-es-old"]
+    assert [d["id"] for d in check["drift"]] == [
+        "execution_namespace_missing:karmada-es-member2", "execution_namespace_terminating:karmada-es-member3",
+        "execution_namespace_orphaned:karmada-es-old"]
     assert "Cluster old" in check["drift"][2]["message"]
 
 

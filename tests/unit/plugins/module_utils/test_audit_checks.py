@@ -11,7 +11,13 @@ import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_controller, _audit_lease, _audit_policies, _audit_rules
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CLUSTER_OVERRIDE_POLICIES, OVERRIDE_POLICIES, deployment_path, lease_path, pods_in
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
+    CLUSTER_OVERRIDE_POLICIES,
+    OVERRIDE_POLICIES,
+    deployment_path,
+    lease_path,
+    pods_in,
+)
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import resource_path
 
 DEPLOYMENTS_IN_DEFAULT = resource_path("apps", "v1", "deployments", namespace="default")
