@@ -39,7 +39,8 @@ def load(report_dir):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """{scenario: (returncode, stdout, report, requests)} for the three runs into one report directory."""
+    """{scenario: (returncode, stdout, report, requests)} for the three runs into one report directory, and
+    ``_handles`` {scenario: EmulatorHandle} (the emulators stay up until the module's tests are done)."""
     handles = {name: EmulatorHandle(tmp_path_factory.mktemp(name), name) for name in SCENARIOS}
     with concurrent.futures.ThreadPoolExecutor(len(handles)) as pool:
         started = [pool.submit(handle.up, *(("--prometheus",) if SCENARIOS[name] else ()))
@@ -53,6 +54,7 @@ def runs(tmp_path_factory):
             mark = handle.mark()
             run = audit(handle, report_dir)
             results[name] = (run.returncode, run.stdout + run.stderr, load(report_dir), handle.requests_since(mark))
+        results["_handles"] = handles
         yield results
     finally:
         for handle in handles.values():
@@ -115,3 +117,14 @@ def test_the_audit_writes_nothing(runs, scenario):
     writes = [(r["server"], r["method"], r["path"]) for r in requests
               if r["verb"] in WRITE_VERBS and r["resource"] != "subjectaccessreviews"]
     assert writes == []
+
+
+def test_a_bad_threshold_stops_the_audit_before_anything_is_contacted(runs, tmp_path):
+    handle = runs["_handles"]["healthy"]
+    mark = handle.mark()
+    run = audit(handle, str(tmp_path / "out"), "-e", "karmada_audit_budget_threshold=2")
+    assert run.returncode != 0
+    assert "karmada_audit_budget_threshold must be a share of the error budget between 0 and 1" in run.stdout
+    # Prometheus keeps scraping the emulator; nothing else may have reached it.
+    contacted = [r["path"] for r in handle.requests_since(mark) if "metrics" not in r["path"]]
+    assert contacted == [] and not (tmp_path / "out").exists()

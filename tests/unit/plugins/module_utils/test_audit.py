@@ -253,11 +253,11 @@ def role_yaml(role, *parts):
 
 
 @pytest.mark.parametrize("role, variable, expected", [
-    ("audit_report", "karmada_audit_budget_threshold", _defaults.AUDIT_BUDGET_THRESHOLD),
-    ("audit_report", "karmada_audit_fail_on_unknown", _defaults.AUDIT_FAIL_ON_UNKNOWN),
-    ("controller_health", "karmada_audit_restart_threshold", _defaults.AUDIT_RESTART_THRESHOLD),
-    ("controller_health", "karmada_audit_lease_max_age", _defaults.AUDIT_LEASE_MAX_AGE),
-    ("controller_health", "karmada_audit_lease_namespace", _karmada.LEADER_LEASE_NAMESPACE),
+    ("audit_inputs", "karmada_audit_budget_threshold", _defaults.AUDIT_BUDGET_THRESHOLD),
+    ("audit_inputs", "karmada_audit_fail_on_unknown", _defaults.AUDIT_FAIL_ON_UNKNOWN),
+    ("audit_inputs", "karmada_audit_restart_threshold", _defaults.AUDIT_RESTART_THRESHOLD),
+    ("audit_inputs", "karmada_audit_lease_max_age", _defaults.AUDIT_LEASE_MAX_AGE),
+    ("audit_inputs", "karmada_audit_lease_namespace", _karmada.LEADER_LEASE_NAMESPACE),
 ])
 def test_audit_role_defaults_match_python_and_their_argument_spec(role, variable, expected):
     assert role_yaml(role, "defaults", "main.yml")[variable] == expected
