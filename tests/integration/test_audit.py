@@ -12,9 +12,10 @@ import concurrent.futures
 import json
 import os
 import subprocess
+import urllib.request
 
 import pytest
-from conftest import REPO_ROOT, VENV_BIN, EmulatorHandle
+from conftest import REPO_ROOT, VENV_BIN, AnsiblePlaybook, EmulatorHandle
 
 pytestmark = pytest.mark.emulator
 
@@ -128,3 +129,42 @@ def test_a_bad_threshold_stops_the_audit_before_anything_is_contacted(runs, tmp_
     # Prometheus keeps scraping the emulator; nothing else may have reached it.
     contacted = [r["path"] for r in handle.requests_since(mark) if "metrics" not in r["path"]]
     assert contacted == [] and not (tmp_path / "out").exists()
+
+
+RULES_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: rules
+      karmada.runbooks.audit_alert_rules:
+        url: "{{ url }}"
+"""
+
+
+def test_prometheus_that_lost_the_rules_is_drift(runs, tmp_path):
+    # Someone replaced the rule file (a config-management run, a Helm upgrade) and Prometheus reloaded it.
+    prometheus = runs["_handles"]["healthy"].endpoints["prometheus"]
+    with open(prometheus["rules"], "w", encoding="utf-8") as handle:
+        handle.write("groups: []\n")
+    with urllib.request.urlopen(urllib.request.Request(prometheus["url"] + "/-/reload", method="POST"), timeout=30):
+        pass
+    results = AnsiblePlaybook(str(tmp_path), runs["_handles"]["healthy"].kubeconfig).results(
+        RULES_PLAYBOOK, "-e", f"url={prometheus['url']}")
+    check = results["rules"]["check"]
+    assert check["status"] == "drift"
+    kinds = [item["kind"] for item in check["drift"]]
+    assert kinds.count("prometheus_alert_missing") == 1
+    assert "prometheus_rule_missing:karmada/binding-sync-work-availability/slo:period_error_budget_remaining:ratio" in [
+        item["id"] for item in check["drift"]]
+
+
+def test_the_rules_the_audit_requires_are_the_ones_sloth_renders_from_karmadas_spec():
+    from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_rules
+    from tests.emulator import sloth
+    for windows, period in (("google-30d", "30d"), ("google-28d", "4w")):
+        rendered = sloth.karmada_rules(windows)
+        ours = [rule for group in rendered["groups"] for rule in group["rules"]
+                if rule.get("labels", {}).get("sloth_slo") == "binding-sync-work-availability" or "alert" in rule]
+        recorded = {rule["record"] for rule in ours if "record" in rule}
+        assert set(_audit_rules.required_records()) | {"slo:sli_error:ratio_rate" + period} <= recorded
+        assert _audit_rules.ALERT_NAME in {rule["alert"] for rule in ours if "alert" in rule}
