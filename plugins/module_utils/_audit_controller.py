@@ -73,11 +73,11 @@ def observe(client, options):
 
 
 def _last_exit(container):
-    if container.get("last_reason") is None and container.get("last_exit_code") is None:
-        return ""
-    return "; last exit: %s" % " ".join(str(part) for part in (
-        container.get("last_reason"), "(code %s)" % container["last_exit_code"]
-        if container.get("last_exit_code") is not None else None) if part)
+    """'; last exit: OOMKilled, code 137' (whichever of the two kubelet recorded), or nothing."""
+    parts = [str(container["last_reason"])] if container.get("last_reason") else []
+    if container.get("last_exit_code") is not None:
+        parts.append("code %s" % container["last_exit_code"])
+    return "; last exit: %s" % ", ".join(parts) if parts else ""
 
 
 def assess(observation, options):
