@@ -50,8 +50,11 @@ def _endpoint(client):
     return {"prometheus_url": url} if url else None
 
 
-def run_check(module, check_id, body, connect=connect_kube):
-    """The finding ``body(client)`` returns, or an ``unknown`` one with the reason it could not run."""
+def run_check(module, check_id, body, connect=connect_kube, make_unknown=unknown):
+    """The finding ``body(client)`` returns, or an ``unknown`` one with the reason it could not run.
+
+    ``make_unknown(check_id, reason, details=..., duration_seconds=...)`` builds that one (audit.yml's
+    checks have a schema of their own, ``_audit.unknown_check``)."""
     started = time.time()
     client = None
     try:
@@ -68,16 +71,17 @@ def run_check(module, check_id, body, connect=connect_kube):
     else:
         result["duration_seconds"] = round(time.time() - started, 3)
         return result
-    return unknown(check_id, reason, details=_endpoint(client), duration_seconds=time.time() - started)
+    return make_unknown(check_id, reason, details=_endpoint(client), duration_seconds=time.time() - started)
 
 
-def run_check_module(check, argument_spec, connect=connect_kube, results=None):
+def run_check_module(check, argument_spec, connect=connect_kube, results=None, make_unknown=unknown, key="finding"):
     """The whole of a check module's ``main()``: parse, run, exit. Never returns.
 
     ``check`` is the check's module_utils module, in the shape docs/DEVELOPING-CHECKS.md describes:
     ``options_from_params(params)`` (raises InputError naming the option), ``check(client, options)``
     and ``CHECK_ID`` (or ``check_id(options)`` when one module serves two checks). ``results(finding,
-    options)`` returns the module's return values besides ``finding``.
+    options)`` returns the module's return values besides ``finding``. audit.yml's modules pass their own
+    ``make_unknown`` and return the result under ``key`` ``check``.
     """
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
@@ -85,9 +89,10 @@ def run_check_module(check, argument_spec, connect=connect_kube, results=None):
     except InputError as exc:
         module.fail_json(msg=str(exc))
     check_id = check.check_id(options) if hasattr(check, "check_id") else check.CHECK_ID
-    finding = run_check(module, check_id, lambda client: check.check(client, options), connect)
+    finding = run_check(module, check_id, lambda client: check.check(client, options), connect, make_unknown)
     extra = results(finding, options) if results else {}
-    module.exit_json(changed=False, finding=finding, **extra)
+    extra[key] = finding
+    module.exit_json(changed=False, **extra)
 
 
 def request_timeout_option():

@@ -39,3 +39,15 @@ VERIFY_TIMEOUT = 600
 VERIFY_INTERVAL = 10
 # increase() needs two scrapes inside its range; a minute covers the usual 15-30 s scrape intervals.
 VERIFY_METRIC_RANGE = 60
+
+# audit.yml. Drift when the binding-sync SLO has less than this share of its 30-day error budget left.
+AUDIT_BUDGET_THRESHOLD = 0.5
+# Drift when a controller-manager container restarted at least this many times (a crash loop passes it in
+# minutes; one node drain or OOM kill does not page a schedule).
+AUDIT_RESTART_THRESHOLD = 3
+# Drift when the leader Lease was last renewed longer ago than this (seconds): the leader renews every 2 s
+# and the Lease expires after 15 s (_karmada.LEADER_LEASE_DURATION); the rest is room for clock skew.
+AUDIT_LEASE_MAX_AGE = 60
+# A check that could not run fails the scheduled audit unless told otherwise: a schedule must notice a
+# check that silently stopped running.
+AUDIT_FAIL_ON_UNKNOWN = True

@@ -62,6 +62,11 @@ def leases_in(namespace):
     return resource_path("coordination.k8s.io", "v1", "leases", namespace=namespace)
 
 
+def deployment_path(namespace, name):
+    """One Deployment (apps/v1), such as the controller-manager's on the host cluster."""
+    return resource_path("apps", "v1", "deployments", namespace=namespace, name=name)
+
+
 def lease_path(namespace, name):
     """One Lease, such as the mitigation lock (_defaults.MITIGATION_LOCK_NAME, _lease.py)."""
     return resource_path("coordination.k8s.io", "v1", "leases", namespace=namespace, name=name)
@@ -181,6 +186,16 @@ CONTROLLER_MANAGER_LABELS = ("app=karmada-controller-manager", "app.kubernetes.i
 # kubernetes/kubectl v0.32.9 (kubectl 1.32) pkg/polymorphichelpers/objectrestarter.go:41: `kubectl rollout restart` sets this pod-template
 # annotation to the current time (RFC 3339); the changed template rolls every pod.
 RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
+# The leader-election lock (cmd/controller-manager/app/options/options.go:150-155, v1.18.2): a Lease
+# (resourcelock.LeasesResourceLock) named names.KarmadaControllerManagerComponentName in
+# --leader-elect-resource-namespace, default names.NamespaceKarmadaSystem, on the Karmada API server (the
+# controller-manager's --kubeconfig). The Helm chart passes its systemNamespace (default karmada-system) there
+# whatever the release namespace (charts/karmada/templates/karmada-controller-manager.yaml).
+LEADER_LEASE_NAME = "karmada-controller-manager"
+LEADER_LEASE_NAMESPACE = "karmada-system"
+# Same file: --leader-elect-lease-duration defaults to 15s (defaultElectionLeaseDuration); the leader renews
+# every --leader-elect-retry-period (2s), so a renewTime older than the duration means no leader is renewing.
+LEADER_LEASE_DURATION = 15
 # pkg/controllers/binding: ControllerName, ClusterResourceBindingControllerName. They are also the
 # workqueue "name" label and the event source component.
 BINDING_CONTROLLERS = ("binding-controller", "cluster-resource-binding-controller")

@@ -189,7 +189,8 @@ def discovery_path(api_version):
     return "/apis/%s" % api_version if "/" in api_version else "/api/%s" % api_version
 
 
-def _plural_of(client, api_version, kind, cache):
+def plural_of(client, api_version, kind, cache):
+    """The resource (plural) serving ``kind`` in ``api_version`` from discovery, or None; ``cache`` per run."""
     if api_version not in cache:
         discovery = client.find(discovery_path(api_version)) or {}
         # Subresources (deployments/scale) share the kind name of other objects; skip them.
@@ -207,7 +208,7 @@ def fetch_templates(client, refs, get_limit=TEMPLATE_GET_LIMIT):
     templates = {}
     cache = {}
     for api_version, kind, namespace, names, use_list in plan_template_fetch(refs, get_limit):
-        plural = _plural_of(client, api_version, kind, cache)
+        plural = plural_of(client, api_version, kind, cache)
         keys = [(api_version, kind, namespace, name) for name in names]
         if not plural:
             templates.update((key, None) for key in keys)

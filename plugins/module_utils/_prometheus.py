@@ -207,6 +207,10 @@ class PrometheusClient:
         return self._get("query_range", {"query": expr, "start": _time_param(start), "end": _time_param(end),
                                          "step": step})
 
+    def rules(self):
+        """``/api/v1/rules``: the ``data`` object (``groups``, each with its ``rules``: ``name``, ``type``, ``labels``)."""
+        return self._get("rules", {})
+
     def vector(self, expr, at=None):
         """An instant query as a list of Samples (a scalar result becomes one Sample without labels)."""
         data = self.query(expr, at)

@@ -15,6 +15,7 @@ __metaclass__ = type
 import re
 import textwrap
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._audit_views import AUDIT_TITLE, audit_view
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import (
     cause_views,
     limited,
@@ -143,3 +144,34 @@ def console_summary(report, paths=None):
     if run:
         lines += console_mitigation(run)
     return "\n".join(_console_line(line) for line in lines + file_lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# audit.yml: the same screen budget, for a schedule's job log.
+
+AUDIT_ITEMS_SHOWN = 5
+AUDIT_DRIFT_SHOWN = 8
+
+
+def _console_items(label, items, more, shown=AUDIT_ITEMS_SHOWN, messages=False):
+    lines = [f"{label}:"] + [f"  {item['message'] if messages else item['id']}" for item in items[:shown]]
+    hidden = more + max(0, len(items) - shown)
+    return lines + ([f"  ... {hidden} more in the report"] if hidden else [])
+
+
+def audit_console_summary(report, paths=None):
+    """The audit's summary: status and outcome, the drift, what changed since the last audit, a line per check, files."""
+    view = audit_view(report)
+    lines = [f"{AUDIT_TITLE}: {view['status'].upper()} ({view['outcome']})", view["summary"],
+             f"Compared: {view['comparison']}"]
+    drift = [item for check in view["checks"] for item in check["drift"]]
+    if drift:
+        lines += _console_items("Drift", drift, sum(check["more"] for check in view["checks"]), AUDIT_DRIFT_SHOWN, True)
+    for label, key in (("New since the previous audit", "new"), ("Resolved since the previous audit", "resolved")):
+        if view[key]:
+            lines += _console_items(label, view[key], view[key + "_more"])
+    lines.append("Checks:")
+    lines += [f"  {check['status'].upper():<7} {check['id']}: {check['error'] or check['summary']}" for check in view["checks"]]
+    files = [path for path in (paths or {}).values() if path]
+    file_lines = [f"Report: {files[0]}"] + [f"        {path}" for path in files[1:]] if files else []
+    return "\n".join(_console_line(line) for line in lines[:CONSOLE_MAX_LINES - len(file_lines)] + file_lines)

@@ -15,6 +15,7 @@ __metaclass__ = type
 import json
 from html import escape
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._audit_views import AUDIT_TITLE, audit_view, is_audit
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import RUNBOOK_URL
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import (
     DASHBOARDS,
@@ -47,7 +48,9 @@ _STATUS_COLOURS = {"ok": "#1a7f37", "healthy": "#1a7f37", "warn": "#9a6700", "fa
                    # mitigation: action statuses, outcomes and verification criteria
                    "planned": "#0969da", "applied": "#1a7f37", "skipped": "#6e7781", "failed": "#cf222e",
                    "recovered": "#1a7f37", "not_recovered": "#cf222e", "stopped": "#9a6700", "unverified": "#9a6700",
-                   "nothing_applied": "#6e7781", "not_ok": "#cf222e", "not_measured": "#6e7781"}
+                   "nothing_applied": "#6e7781", "not_ok": "#cf222e", "not_measured": "#6e7781",
+                   # audit: check statuses and the audit's own
+                   "drift": "#cf222e", "clean": "#1a7f37"}
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;background:#f6f8fa;color:#24292f;line-height:1.45}
@@ -269,7 +272,47 @@ def details_text(details):
     return text
 
 
+def _html_items(items, more=0):
+    entries = [f'<li class="ev"><code>{_h(item["id"])}</code> {_h(item["message"])}</li>' for item in items]
+    if more:
+        entries.append(f'<li class="muted">... {more} more in report.json</li>')
+    return f"<ul>{''.join(entries)}</ul>" if entries else ""
+
+
+def _page(title, status, body):
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_h(title)}: {_h(status)}</title>",
+        f"<style>{_CSS}</style></head><body><main>"] + body + ["</main></body></html>", ""])
+
+
+def audit_html(report):
+    """report.html of an audit (audit.yml); every name and message escaped."""
+    view = audit_view(report)
+    header = (f"<header><h1>{_h(AUDIT_TITLE)} {_badge(view['status'])}</h1><p><strong>{_h(view['summary'])}</strong></p>"
+              f"<p>Outcome: {_h(view['outcome'])}.</p>"
+              f'<p class="muted">Generated {_h(view["generated_at"])} by karmada.runbooks {_h(view["collection_version"])} '
+              f"in {view['duration_seconds']:.1f} s</p></header>")
+    since = [f"<section><h2>Since the previous audit</h2><p>{_h(view['comparison'])}</p>"]
+    for title, key in (("New", "new"), ("Resolved", "resolved"), ("Not re-checked", "unverified")):
+        if view[key]:
+            since.append(f"<h3>{_h(title)}</h3>" + _html_items(view[key], view.get(key + "_more", 0)))
+    if view["checks_changed"]:
+        since.append(f"<p>Checks whose status changed: {_h(', '.join(view['checks_changed']))}</p>")
+    since.append("</section>")
+    rows = "".join(f"<tr><td>{_badge(c['status'])}</td><td>{_h(c['title'])} <code>{_h(c['id'])}</code></td>"
+                   f"<td>{_h(c['summary'])}{_html_items(c['drift'], c['more'])}</td></tr>" for c in view["checks"])
+    checks = f"<section><h2>Checks</h2><table>{rows}</table></section>"
+    thresholds = f"<section><h2>Thresholds</h2>{_table(view['thresholds'], 'kv')}</section>"
+    return _page(AUDIT_TITLE, view["status"], [header, "".join(since), checks, thresholds])
+
+
 def to_html(report):
+    if is_audit(report):
+        return audit_html(report)
     verdict = report.get("verdict") or {}
     status = verdict.get("status") or "unknown"
     causes = cause_views(verdict)

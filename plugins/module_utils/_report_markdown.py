@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.karmada.runbooks.plugins.module_utils._audit_views import AUDIT_TITLE, audit_view, is_audit
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import RUNBOOK_URL
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import (
     DASHBOARDS,
@@ -212,7 +213,37 @@ def _md_mitigation(report, causes, run=None):
     return lines + ["", f"Runbook: {_md_link((report.get('links') or {}).get('runbook') or RUNBOOK_URL)}", ""]
 
 
+def _md_items(items, more):
+    lines = [f"- {md_code(item['id'])} {md_text(item['message'])}" for item in items]
+    return lines + ([f"- ... {more} more in report.json"] if more else [])
+
+
+def audit_markdown(report):
+    """report.md of an audit (audit.yml): outcome, what changed since the previous audit, each check."""
+    view = audit_view(report)
+    lines = [f"# {AUDIT_TITLE}: {view['status'].upper()}", "", f"> {md_text(view['summary'])}", "",
+             f"Outcome: {md_text(view['outcome'])}.", "",
+             f"Generated {md_text(view['generated_at'])} by karmada.runbooks {md_text(view['collection_version'])} "
+             f"in {view['duration_seconds']:.1f} s.", "", "## Since the previous audit", "", md_text(view["comparison"]), ""]
+    for title, key in (("New", "new"), ("Resolved", "resolved"), ("Not re-checked", "unverified")):
+        if view[key]:
+            lines += [f"### {title}", ""] + _md_items(view[key], view.get(key + "_more", 0)) + [""]
+    if view["checks_changed"]:
+        lines += ["Checks whose status changed: " + md_text(", ".join(view["checks_changed"])), ""]
+    lines += ["## Checks", "", "| status | check | summary |", "| --- | --- | --- |"]
+    lines += [f"| {check['status'].upper()} | {md_text(check['title'])} ({md_code(check['id'])}) | {md_text(check['summary'])} |"
+              for check in view["checks"]]
+    lines.append("")
+    for check in view["checks"]:
+        if check["drift"]:
+            lines += [f"### {md_text(check['title'])}", ""] + _md_items(check["drift"], check["more"]) + [""]
+    lines += ["## Thresholds", ""] + _md_table(view["thresholds"]) + [""]
+    return "\n".join(lines)
+
+
 def to_markdown(report):
+    if is_audit(report):
+        return audit_markdown(report)
     verdict = report.get("verdict") or {}
     causes = cause_views(verdict)
     run = mitigation_view(report)

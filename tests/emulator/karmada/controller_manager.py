@@ -327,7 +327,8 @@ class ControllerManager:
         and leaseTransitions for the same holder)."""
         while not self.emulator.stopped.wait(LEASE_RENEW_SECONDS):
             incarnation = self.incarnation       # no manager lock here: pod deletions take it under the host lock
-            if incarnation is None or incarnation.stopped:
+            if incarnation is None or incarnation.stopped or self.faults["leader_stopped_renewing"]:
+                # The fault: a leader hung (or cut off from the API server) keeps the Lease it last renewed.
                 continue
             now = clock.rfc3339_micro()
 

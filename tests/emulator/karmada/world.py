@@ -23,6 +23,7 @@ from ..resources import (
     EVENT,
     NAMESPACE,
     OVERRIDE_POLICY,
+    POD,
     PROPAGATION_POLICY,
     RESOURCE_BINDING,
     ROLE,
@@ -207,6 +208,16 @@ def seed_karmada(store, scenario):
                 store.create(WORK, work)
     _seed_stuck_works(store, scenario)
     _seed_terminating_namespaces(store, scenario, now)
+    _seed_orphaned_namespaces(store, scenario)
+
+
+def _seed_orphaned_namespaces(store, scenario):
+    """Execution namespaces left behind by Clusters that are gone. The cluster controller deletes a Cluster's
+    execution space when the Cluster is removed (pkg/controllers/cluster/cluster_controller.go v1.18.2
+    removeCluster -> removeExecutionSpace); one left over is what that deletion failing
+    (RemoveExecutionSpaceFailed) or a namespace made by hand looks like: labelled as the controller labels them."""
+    for cluster in scenario["faults"]["orphaned_namespaces"]:
+        _ensure_namespace(store, execution_space(cluster), {"karmada.io/system": "true"})
 
 
 def _seed_stuck_works(store, scenario):
@@ -256,6 +267,26 @@ def seed_host(emulator, scenario):
     # Roll the Deployment out before anyone connects, so a fresh emulator already has running pods.
     while emulator.deployments.reconcile((config["namespace"], config["name"])) is not None:
         pass
+    _seed_container_restarts(store, config, scenario["faults"]["controller_restarts"])
+
+
+def _seed_container_restarts(store, config, restarts):
+    """The first controller-manager pod's container has crashed ``restarts`` times and runs again: kubelet's
+    containerStatuses[].restartCount and lastState.terminated (k8s.io/api core/v1 types.go, ContainerStatus and
+    ContainerStateTerminated; exit code 1 as a Go program's os.Exit(1) after a fatal error)."""
+    if not restarts:
+        return
+    pods = sorted(p["metadata"]["name"] for p in store.items(POD, config["namespace"])
+                  if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in config["labels"].items()))
+    if not pods:
+        return
+
+    def crashed(pod):
+        for status in pod["status"].get("containerStatuses") or []:
+            status["restartCount"] = restarts
+            status["lastState"] = {"terminated": {"exitCode": 1, "startedAt": pod["status"]["startTime"],
+                                                  "finishedAt": pod["status"]["startTime"]}}
+    store.mutate(POD, config["namespace"], pods[0], crashed, subresource="status")
 
 
 def _backdate_failure_events(store, failing_seconds, retry_seconds, resolved_seconds):

@@ -27,7 +27,7 @@ WRITE_FAULTS = ("interpreter_webhook", "lua_interpreter_error", "oversized_templ
                 "admission_denial", "transport_errors", "throttling", "conflicting_works", "stale_work_cache")
 FAULTS = {"missing_namespaces", "terminating_namespaces", "unsynced_clusters", "missing_clusters",
           "webhook_available", "stuck_works", "controller_identity", "rbac", "apiserver_error", "api_faults",
-          "resolved", *WRITE_FAULTS}
+          "resolved", "orphaned_namespaces", "controller_restarts", "leader_stopped_renewing", *WRITE_FAULTS}
 MANAGER_DEFAULTS = {"namespace": "karmada-system", "name": "karmada-controller-manager",
                     "labels": {"app": "karmada-controller-manager"}, "replicas": 2, "log_format": "text",
                     "verbosity": 2}
@@ -184,6 +184,14 @@ def _faults(spec, clusters):
         faults[field] = _names(spec.get(field, []), f"faults.{field}")
         _known(faults[field], clusters, f"faults.{field}")
     faults["missing_clusters"] = _names(spec.get("missing_clusters", []), "faults.missing_clusters")
+    # audit.yml's drift: execution namespaces of clusters no longer registered, a crash-looping container, a
+    # leader that stopped renewing its Lease (karmada/world.py, karmada/controller_manager.py).
+    faults["orphaned_namespaces"] = _names(spec.get("orphaned_namespaces", []), "faults.orphaned_namespaces")
+    clash = sorted(set(faults["orphaned_namespaces"]) & set(clusters))
+    if clash:
+        raise ScenarioError(f"faults.orphaned_namespaces must name clusters that are not registered: {clash}")
+    faults["controller_restarts"] = _count(spec.get("controller_restarts", 0), "faults.controller_restarts")
+    faults["leader_stopped_renewing"] = bool(spec.get("leader_stopped_renewing", False))
     clash = sorted(set(faults["missing_clusters"]) & set(clusters))
     if clash:
         raise ScenarioError(f"faults.missing_clusters must not also be in clusters: {clash}")
