@@ -13,11 +13,31 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, parse_duration, utcnow
 
 ALERT_NAME = "KarmadaBindingSyncWorkAvailabilityBurnRateHigh"
+
+
+def plain_data(value):
+    """``value`` as plain JSON data: ansible-core's trust markers (and any other str/dict subclass) dropped.
+
+    ansible-core treats extra vars as trusted templates, so an alert label holding ``{{ lookup('pipe', ...) }}``
+    would run when a task templates it. The alert is read raw from the task vars and passed on as
+    plain strings, which ansible-core never templates again.
+    """
+    return json.loads(json.dumps(value, default=str))
+
+
+def alert_input(karmada_alert=None, ansible_eda=None):
+    """(value, variable name) of the alert a run was given: ``karmada_alert``, else the EDA event."""
+    if karmada_alert not in (None, "", {}):
+        return karmada_alert, "karmada_alert"
+    if isinstance(ansible_eda, dict) and ansible_eda.get("event") not in (None, "", {}):
+        return ansible_eda["event"], "ansible_eda.event"
+    return None, "karmada_alert"
 
 
 def normalize_alert(value, option="karmada_alert"):

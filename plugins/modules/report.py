@@ -46,7 +46,7 @@ options:
     description:
       - The alert that started the run - an Alertmanager alert (C(labels), C(annotations), C(startsAt),
         C(status)), an Alertmanager webhook payload, an Event-Driven Ansible event or a mapping of the
-        alert's labels. Normalized as the P(karmada.runbooks.karmada_alert#filter) filter does.
+        alert's labels. Normalized as M(karmada.runbooks.alert_intake) does.
     type: dict
   window_start:
     description: Start of the time the checks looked at (RFC 3339). Defaults to the alert's C(startsAt).

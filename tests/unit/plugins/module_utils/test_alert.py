@@ -10,7 +10,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._alert import ALERT_NAME, diagnosis_window, normalize_alert
+from ansible_collections.karmada.runbooks.plugins.module_utils._alert import ALERT_NAME, alert_input, diagnosis_window, normalize_alert, plain_data
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import UTC
 
@@ -73,3 +73,24 @@ def test_window_without_alert_or_with_a_future_start_looks_back():
 def test_window_rejects_a_bad_look_back():
     with pytest.raises(InputError, match="karmada_window must be a duration"):
         diagnosis_window(None, "an hour", now=NOW)
+
+
+def test_karmada_alert_wins_over_the_eda_event_and_empty_means_none():
+    event = {"event": FIRING}
+    assert alert_input({"alertname": "x"}, event) == ({"alertname": "x"}, "karmada_alert")
+    assert alert_input(None, event) == (FIRING, "ansible_eda.event")
+    assert alert_input({}, event) == (FIRING, "ansible_eda.event")
+    assert alert_input(None, {"event": {}}) == (None, "karmada_alert")
+    assert alert_input(None, "not a mapping") == (None, "karmada_alert")
+
+
+def test_plain_data_drops_str_and_dict_subclasses():
+    class Tagged(str):
+        pass
+
+    class TaggedDict(dict):
+        pass
+
+    data = plain_data(TaggedDict(labels=TaggedDict(team=Tagged("{{ 6 * 7 }}"))))
+    assert data == {"labels": {"team": "{{ 6 * 7 }}"}}
+    assert type(data) is dict and type(data["labels"]["team"]) is str
