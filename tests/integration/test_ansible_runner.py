@@ -139,6 +139,15 @@ def mitigate(tmp_path_factory, karmada, credentials, reports, diagnose):
     return job
 
 
+@pytest.fixture(scope="module")
+def audit(tmp_path_factory, credentials, reports, mitigate):
+    """The scheduled audit job template (after the other jobs: it reads the same emulator)."""
+    job = AwxJob(tmp_path_factory.mktemp("awx-audit"), template("playbooks/audit.yml", reports), {},
+                 credentials=credentials, job_id=103)
+    job.result = job.run()
+    return job
+
+
 def succeeded(job):
     assert job.result.returncode == 0, job.result.stdout[-4000:] + job.result.stderr[-2000:]
     assert job.artifact("rc").strip() == "0"
@@ -211,4 +220,20 @@ def test_unapproved_mitigate_job_plans_and_changes_nothing(mitigate, reports):
     assert writes == []
     for log in (mitigate.job_log(), mitigate.artifact("stdout")):
         assert MITIGATION_LINE.search(log), log[-3000:]
+        assert CHECKS_LINE.search(log), log[-3000:]
+
+
+def test_audit_job_fails_on_drift_and_still_hands_on_its_report(audit, reports):
+    """A schedule's job fails (so AWX notifies), yet the artifacts and the report say what drifted."""
+    assert audit.result.returncode != 0
+    assert audit.artifact("status").strip() == "failed"
+    handed_on = audit.artifact_data()["karmada_audit"]
+    assert handed_on["failed"] is True and handed_on["status"] == "drift"
+    assert handed_on["paths"]["json"] == str(reports / "job-103" / "report.json")
+    report = load_report(handed_on["paths"]["json"])
+    assert report["kind"] == "audit"
+    assert any(item["id"].startswith("execution_namespace_missing:") for item in report["audit"]["drift"]), \
+        report["audit"]["drift"]
+    for log in (audit.job_log(), audit.artifact("stdout")):
+        assert re.search(r'^\s*"Karmada drift audit: DRIFT', log, re.M), log[-3000:]
         assert CHECKS_LINE.search(log), log[-3000:]
