@@ -93,4 +93,4 @@ def test_plain_data_drops_str_and_dict_subclasses():
 
     data = plain_data(TaggedDict(labels=TaggedDict(team=Tagged("{{ 6 * 7 }}"))))
     assert data == {"labels": {"team": "{{ 6 * 7 }}"}}
-    assert type(data) is dict and type(data["labels"]["team"]) is str
+    assert data.__class__ is dict and data["labels"]["team"].__class__ is str
