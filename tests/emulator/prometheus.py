@@ -39,6 +39,7 @@ PROMTOOL_BIN = os.environ.get("EMULATOR_PROMTOOL_BIN", "/usr/bin/promtool")
 ALERTMANAGER_BIN = os.environ.get("EMULATOR_ALERTMANAGER_BIN", "/usr/bin/prometheus-alertmanager")
 
 INTERVAL = "5s"                 # scrape and rule evaluation
+FOLLOW_INTERVAL = "1s"          # groups that read other groups' series (see follow_quickly)
 BACKFILL_STEP = 15              # seconds: the history file's resolution
 RETENTION = "60d"               # keeps a 30-day SLO period of backfilled history
 BLOCK_SECONDS = 2 * 3600        # promtool's block length
@@ -248,6 +249,44 @@ def _dependencies(rules):
     return deps
 
 
+def group_reads(rules):
+    """Group name -> the other groups whose recorded series its rules (recording or alerting) read.
+
+    Every SLO records the same names (Sloth tells them apart by the ``sloth_id`` label), so a group
+    reads a series of another group only when both carry the same ``sloth_id``.
+    """
+    recorded_in = {}
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if "record" in rule:
+                key = (rule["record"], (rule.get("labels") or {}).get("sloth_id"))
+                recorded_in.setdefault(key, set()).add(group["name"])
+    names = {name for name, unused_id in recorded_in}
+    patterns = {name: re.compile(r"(?<![\w:])" + re.escape(name) + r"(?![\w:])") for name in names}
+    reads = {}
+    for group in rules["groups"]:
+        ids = {(rule.get("labels") or {}).get("sloth_id") for rule in group["rules"]}
+        exprs = " ".join(rule["expr"] for rule in group["rules"])
+        used = {name for name, pattern in patterns.items() if pattern.search(exprs)}
+        reads[group["name"]] = sorted({other for (name, sloth_id), groups in recorded_in.items()
+                                       if name in used and sloth_id in ids
+                                       for other in groups if other != group["name"]})
+    return reads
+
+
+def follow_quickly(rules, interval=FOLLOW_INTERVAL):
+    """The rules with every group that reads another group's series evaluated every ``interval``.
+
+    Sloth's metadata groups are a few divisions of the SLI groups' series (the error budget reads the
+    30d SLI). At the global interval one of them may wait a whole interval for the SLI it reads after
+    start-up; at 1s it follows at once, so a fresh stack answers every series without a long wait.
+    Everything else (names, expressions, labels, the SLI and alert groups) is Sloth's output unchanged.
+    """
+    reads = group_reads(rules)
+    return {"groups": [dict(group, interval=interval) if reads.get(group["name"]) else group
+                       for group in rules["groups"]]}
+
+
 def _resolve(names, own_value, deps):
     """Evaluate ``own_value(name, [values of its dependencies])`` for every name, dependencies first."""
     values = {}
@@ -362,7 +401,7 @@ class Stack:
         require_binaries(self.want_alertmanager)
         self._fresh_dirs()
         with open(self.rules_file, "w", encoding="utf-8") as handle:
-            handle.write(sloth.to_yaml(self.rules, sloth.RULES_HEADER))
+            handle.write(sloth.to_yaml(follow_quickly(self.rules), sloth.RULES_HEADER))
         self._check_rules()
         targets = self._targets()
         if self.want_alertmanager:
@@ -604,24 +643,40 @@ class Stack:
             raise StackError(failure)
 
     def _wait_rules_loaded(self):
-        """Wait until every rule group has been evaluated once, not merely loaded.
+        """Wait until every rule group has been evaluated after the groups whose series it reads.
 
         The backfilled long-window series end up to one backfill step before the history's end; on a
         slow machine that last sample can fall outside the 5m lookback by the time Prometheus is up,
-        so until the first live evaluation an instant query for e.g. the 30d SLI finds nothing.
+        so only live evaluations bring them back. Groups evaluate independently, and Sloth's metadata
+        group reads the SLI group's series (the error budget reads the 30d SLI): a group that went
+        before a group it reads must run once more.
         """
-        wanted = {group["name"] for group in self.rules["groups"]}
+        reads = group_reads(self.rules)
         deadline = time.monotonic() + self.timeout
-        loaded = set()
+        first, last = {}, {}
         while time.monotonic() < deadline:
             try:
                 body = http_get(self.prometheus_url + "/api/v1/rules", timeout=5)[1]
-                loaded = {group["name"] for group in json.loads(body)["data"]["groups"]
-                          if not group.get("lastEvaluation", "0001").startswith("0001")}
-                if wanted <= loaded:
-                    return
+                last = {group["name"]: _evaluated_at(group.get("lastEvaluation", ""))
+                        for group in json.loads(body)["data"]["groups"]}
             except (OSError, ValueError, KeyError, urllib.error.URLError):
-                pass
+                last = {}
+            for name, evaluated in last.items():
+                if evaluated:
+                    first.setdefault(name, evaluated)
+            if all(last.get(name) for name in reads) and all(
+                    last[name] > first[other] for name, others in reads.items() for other in others):
+                return
             time.sleep(0.1)
-        raise StackError(f"Prometheus did not load and evaluate the rule groups {sorted(wanted - loaded)} within {self.timeout:.0f}s; "
-                         f"see {self.prometheus.log_path}")
+        waiting = sorted(name for name in reads if not last.get(name)) or sorted(reads)
+        raise StackError(f"Prometheus did not load and evaluate the rule groups {waiting} "
+                         f"within {self.timeout:.0f}s; see {self.prometheus.log_path}")
+
+
+def _evaluated_at(value):
+    """A group's lastEvaluation (RFC 3339 with nanoseconds) as a sortable string; "" when never evaluated."""
+    if not value or value.startswith("0001"):
+        return ""
+    # Same zone (Z) and format for every group of one Prometheus: pad the fraction so strings sort as times.
+    stamp, _, fraction = value.rstrip("Z").partition(".")
+    return f"{stamp}.{fraction.ljust(9, '0')}"
