@@ -678,5 +678,5 @@ def _evaluated_at(value):
     if not value or value.startswith("0001"):
         return ""
     # Same zone (Z) and format for every group of one Prometheus: pad the fraction so strings sort as times.
-    stamp, _, fraction = value.rstrip("Z").partition(".")
+    stamp, unused_dot, fraction = value.rstrip("Z").partition(".")
     return f"{stamp}.{fraction.ljust(9, '0')}"
