@@ -148,6 +148,15 @@ def audit(tmp_path_factory, credentials, reports, mitigate):
     return job
 
 
+@pytest.fixture(scope="module")
+def audit_again(tmp_path_factory, credentials, reports, audit):
+    """The schedule's next run of the audit template."""
+    job = AwxJob(tmp_path_factory.mktemp("awx-audit-again"), template("playbooks/audit.yml", reports), {},
+                 credentials=credentials, job_id=104)
+    job.result = job.run()
+    return job
+
+
 def succeeded(job):
     assert job.result.returncode == 0, job.result.stdout[-4000:] + job.result.stderr[-2000:]
     assert job.artifact("rc").strip() == "0"
@@ -229,7 +238,8 @@ def test_audit_job_fails_on_drift_and_still_hands_on_its_report(audit, reports):
     assert audit.artifact("status").strip() == "failed"
     handed_on = audit.artifact_data()["karmada_audit"]
     assert handed_on["failed"] is True and handed_on["status"] == "drift"
-    assert handed_on["paths"]["json"] == str(reports / "job-103" / "report.json")
+    # Every audit job of the template writes to the same directory: the next one compares with this one.
+    assert handed_on["paths"]["json"] == str(reports / "audit" / "report.json")
     report = load_report(handed_on["paths"]["json"])
     assert report["kind"] == "audit"
     assert any(item["id"].startswith("execution_namespace_missing:") for item in report["audit"]["drift"]), \
@@ -237,3 +247,11 @@ def test_audit_job_fails_on_drift_and_still_hands_on_its_report(audit, reports):
     for log in (audit.job_log(), audit.artifact("stdout")):
         assert re.search(r'^\s*"Karmada drift audit: DRIFT', log, re.M), log[-3000:]
         assert CHECKS_LINE.search(log), log[-3000:]
+
+
+def test_the_next_scheduled_audit_compares_with_the_last_one(audit, audit_again):
+    first = audit.artifact_data()["karmada_audit"]
+    again = audit_again.artifact_data()["karmada_audit"]
+    assert audit_again.result.returncode != 0 and again["drift"] == first["drift"]
+    assert again["new"] == [] and again["resolved"] == []
+    assert again["comparison"].startswith(f"0 new, 0 resolved, {len(first['drift'])} unchanged since the audit of ")
