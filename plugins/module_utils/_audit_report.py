@@ -22,7 +22,8 @@ from ansible_collections.karmada.runbooks.plugins.module_utils import _audit
 from ansible_collections.karmada.runbooks.plugins.module_utils._causes import RUNBOOK_URL
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import SCHEMA_VERSION
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_build import elapsed_seconds, normalize_targets
-from ansible_collections.karmada.runbooks.plugins.module_utils._report_files import FILE_NAMES
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_console import audit_console_summary
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_files import FILE_NAMES, render, requested_formats, write_files
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339
 from ansible_collections.karmada.runbooks.plugins.module_utils._version import COLLECTION_VERSION
 
@@ -76,3 +77,19 @@ def stats(report, paths):
             "drift": [item["id"] for item in section["drift"]], "unknown_checks": section["unknown_checks"],
             "new": comparison["new"], "resolved": [item["id"] for item in comparison["resolved"]],
             "comparison": _audit.comparison_text(comparison), "paths": paths}
+
+
+def produce(params, now):
+    """(stats, summary, paths) of an audit run: compare with the report already in ``report_dir``, write the
+    files. ValueError for invalid input, ReportWriteError when the directory cannot be written."""
+    if not 0 <= params["budget_threshold"] <= 1:
+        raise ValueError("budget_threshold must be between 0 and 1 (a share of the error budget), got %r"
+                         % params["budget_threshold"])
+    formats = requested_formats(params["formats"])
+    path = previous_path(params["report_dir"])
+    previous, note = read_previous(path)
+    report = build(params["checks"], params["findings"], now, params["budget_threshold"], params["thresholds"],
+                   params["fail_on_unknown"], previous=previous, path=path, note=note,
+                   started_at=params["started_at"], targets=params["targets"])
+    paths = write_files(params["report_dir"], render(report, formats))
+    return stats(report, paths), audit_console_summary(report, paths), paths

@@ -137,14 +137,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_report
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_BUDGET_THRESHOLD, AUDIT_FAIL_ON_UNKNOWN
-from ansible_collections.karmada.runbooks.plugins.module_utils._report_console import audit_console_summary
-from ansible_collections.karmada.runbooks.plugins.module_utils._report_files import (
-    FORMATS,
-    ReportWriteError,
-    render,
-    requested_formats,
-    write_files,
-)
+from ansible_collections.karmada.runbooks.plugins.module_utils._report_files import FORMATS, ReportWriteError
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import utcnow
 
 
@@ -160,23 +153,12 @@ def main():
         "started_at": {"type": "raw"},
         "targets": {"type": "dict"},
     }, supports_check_mode=True)
-    params = module.params
-    if not 0 <= params["budget_threshold"] <= 1:
-        module.fail_json(msg="budget_threshold must be between 0 and 1 (a share of the error budget), got %r"
-                         % params["budget_threshold"])
     try:
-        formats = requested_formats(params["formats"])
-        path = _audit_report.previous_path(params["report_dir"])
-        previous, note = _audit_report.read_previous(path)
-        report = _audit_report.build(params["checks"], params["findings"], utcnow(), params["budget_threshold"],
-                                     params["thresholds"], params["fail_on_unknown"], previous=previous, path=path,
-                                     note=note, started_at=params["started_at"], targets=params["targets"])
-        paths = write_files(params["report_dir"], render(report, formats))
+        audit, summary, paths = _audit_report.produce(module.params, utcnow())
     except (ValueError, ReportWriteError) as exc:
         module.fail_json(msg=str(exc))
     # changed=false: the files are the output of a read-only audit, not a change to the managed system.
-    module.exit_json(changed=False, audit=_audit_report.stats(report, paths), summary=audit_console_summary(report, paths),
-                     paths=paths)
+    module.exit_json(changed=False, audit=audit, summary=summary, paths=paths)
 
 
 if __name__ == "__main__":
