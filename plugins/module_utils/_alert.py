@@ -85,7 +85,7 @@ def diagnosis_window(alert, lookback="1h", now=None, margin="5m"):
     end = now or utcnow()
     if alert and alert.get("startsAt"):
         start = parse_datetime(alert["startsAt"], "karmada_alert.startsAt") - datetime.timedelta(
-            seconds=parse_duration(margin, "karmada_window_margin"))
+            seconds=parse_duration(margin, "alert_intake margin"))
         source = "alert"
         if start > end:
             start = end - datetime.timedelta(seconds=parse_duration(lookback, "karmada_window"))

@@ -21,6 +21,7 @@ __metaclass__ = type
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_BUDGET_THRESHOLD
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import cluster_of
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import SchemaError, is_number
+from ansible_collections.karmada.runbooks.plugins.module_utils._slo import DEFAULT_SERVICE, DEFAULT_SLO
 
 REPORT_KIND = "audit"
 CHECK_STATUSES = ("ok", "drift", "unknown")
@@ -169,7 +170,7 @@ def rbac_check(finding):
                                "reviews": len(details.get("reviews") or [])})
 
 
-def budget_check(finding, threshold=AUDIT_BUDGET_THRESHOLD, slo="karmada/binding-sync-work-availability"):
+def budget_check(finding, threshold=AUDIT_BUDGET_THRESHOLD, slo="%s/%s" % (DEFAULT_SERVICE, DEFAULT_SLO)):
     """slo_burn_rate finding -> audit check: drift when less than ``threshold`` of the budget is left."""
     if finding.get("status") == "unknown":
         return _unknown_from("slo_error_budget", finding)
@@ -182,7 +183,7 @@ def budget_check(finding, threshold=AUDIT_BUDGET_THRESHOLD, slo="karmada/binding
     if remaining < threshold:
         return audit_check("slo_error_budget", "drift", "%.1f%% of the error budget left, under the %.1f%% threshold."
                            % (remaining * 100, threshold * 100), details=shown,
-                           drift=[drift_item("slo_budget_low", slo, "%.1f%% of the 30-day error budget left (threshold %.1f%%)"
+                           drift=[drift_item("slo_budget_low", slo, "%.1f%% of the period's error budget left (threshold %.1f%%)"
                                              % (remaining * 100, threshold * 100))])
     return audit_check("slo_error_budget", "ok", "%.1f%% of the error budget left (threshold %.1f%%)."
                        % (remaining * 100, threshold * 100), details=shown)

@@ -12,15 +12,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._audit import audit_check, drift_item, from_drift
-from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_RESTART_THRESHOLD
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_RESTART_THRESHOLD, AUDIT_RESTART_WINDOW
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     CONTROLLER_MANAGER,
     CONTROLLER_MANAGER_LABELS,
     CONTROLLER_MANAGER_NAMESPACE,
     deployment_path,
-    pods_in,
 )
+from ansible_collections.karmada.runbooks.plugins.module_utils._logscan import find_pods
+from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, utcnow
 
 CHECK_ID = "controller_manager"
 MAX_PODS = 20
@@ -37,19 +38,23 @@ def options_from_params(params):
     threshold = AUDIT_RESTART_THRESHOLD if threshold is None else threshold
     if threshold < 1:
         raise InputError("restart_threshold must be 1 or more (restarts that count as drift), got %r" % threshold)
+    window = params.get("restart_window")
+    window = AUDIT_RESTART_WINDOW if window is None else window
+    if window < 1:
+        raise InputError("restart_window must be a positive number of seconds, got %r" % window)
     return {"namespace": namespace, "deployment": deployment, "label_selectors": list(selectors),
-            "restart_threshold": threshold}
+            "restart_threshold": threshold, "restart_window": window}
 
 
 def _pod(item):
     meta, status = item.get("metadata") or {}, item.get("status") or {}
     containers = []
     for status_item in status.get("containerStatuses") or []:
-        # k8s.io/api core/v1 ContainerStatus: restartCount, lastState.terminated {exitCode, reason}.
+        # k8s.io/api core/v1 ContainerStatus: restartCount, lastState.terminated {exitCode, reason, finishedAt}.
         last = (status_item.get("lastState") or {}).get("terminated") or {}
         containers.append({"name": status_item.get("name"), "restarts": int(status_item.get("restartCount") or 0),
                            "ready": bool(status_item.get("ready")), "last_reason": last.get("reason"),
-                           "last_exit_code": last.get("exitCode")})
+                           "last_exit_code": last.get("exitCode"), "last_finished": last.get("finishedAt")})
     return {"name": meta.get("name"), "phase": status.get("phase"), "containers": containers,
             "terminating": bool(meta.get("deletionTimestamp"))}
 
@@ -63,13 +68,19 @@ def observe(client, options):
         # apps/v1 defaults spec.replicas to 1 (k8s.io/api apps/v1 DeploymentSpec.Replicas).
         deployment = {"replicas": spec.get("replicas", 1), "available": status.get("availableReplicas") or 0,
                       "ready": status.get("readyReplicas") or 0, "updated": status.get("updatedReplicas") or 0}
-    pods, used = [], None
-    for selector in options["label_selectors"]:
-        pods = [_pod(item) for item in client.list(pods_in(options["namespace"]), {"labelSelector": selector})]
-        if pods:
-            used = selector
-            break
-    return {"deployment": deployment, "pods": pods, "selector": used, "requests": client.requests}
+    used, items = find_pods(client, options["namespace"], options["label_selectors"])
+    return {"deployment": deployment, "pods": [_pod(item) for item in items], "selector": used,
+            "requests": client.requests, "observed_at": format_rfc3339(utcnow())}
+
+
+def _restarted_recently(container, now, window):
+    """Whether the container's last restart ended within ``window`` seconds of ``now``; a restart whose end
+    the kubelet did not record (or recorded unreadably) counts as recent: better one audit too many."""
+    try:
+        finished = parse_datetime(container.get("last_finished"), "finishedAt")
+    except (InputError, TypeError, ValueError):
+        return True
+    return finished is None or (now - finished).total_seconds() <= window
 
 
 def _last_exit(container):
@@ -84,9 +95,11 @@ def assess(observation, options):
     """The ``controller_manager`` audit check (pure)."""
     where = "%s/%s" % (options["namespace"], options["deployment"])
     deployment, pods = observation.get("deployment"), observation.get("pods") or []
-    threshold = options["restart_threshold"]
+    threshold, window = options["restart_threshold"], options["restart_window"]
+    now = parse_datetime(observation["observed_at"], "observed_at")
     details = {"deployment": deployment, "pods": pods[:MAX_PODS], "selector": observation.get("selector"),
-               "thresholds": {"restarts": threshold}, "requests": observation.get("requests")}
+               "thresholds": {"restarts": threshold, "restart_window_seconds": window},
+               "requests": observation.get("requests")}
     drift = []
     if deployment is None:
         drift.append(drift_item("controller_manager_missing", where, "Deployment %s not found on the host cluster" % where))
@@ -95,11 +108,11 @@ def assess(observation, options):
                                 % (where, deployment["available"], deployment["replicas"])))
     for pod in pods:
         for container in pod["containers"]:
-            if container["restarts"] >= threshold:
+            if container["restarts"] >= threshold and _restarted_recently(container, now, window):
                 drift.append(drift_item(
                     "controller_container_restarts", "%s/%s" % (pod["name"], container["name"]),
-                    "container %s of pod %s restarted %d times (threshold %d)%s" % (
-                        container["name"], pod["name"], container["restarts"], threshold,
+                    "container %s of pod %s restarted %d times (threshold %d), the last within %d s%s" % (
+                        container["name"], pod["name"], container["restarts"], threshold, window,
                         _last_exit(container))))
     if deployment is None:
         return audit_check(CHECK_ID, "drift", drift[0]["message"] + ".", drift=drift, details=details)

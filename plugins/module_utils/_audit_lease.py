@@ -47,7 +47,8 @@ def assess(observation, options):
     details = {"lease": where, "thresholds": {"max_age_seconds": options["max_age"]}}
     if spec is None:
         return audit_check(CHECK_ID, "drift", "Lease %s not found on the Karmada API server: no leader was ever elected "
-                           "there (or --leader-elect-resource-namespace points elsewhere)." % where, details=details,
+                           "there (or --leader-elect-resource-namespace points elsewhere, or leader election is off: --leader-elect=false)."
+                           % where, details=details,
                            drift=[drift_item("leader_lease_missing", where, "leader Lease %s not found" % where)])
     holder = str(spec.get("holderIdentity") or "")[:MAX_HOLDER]
     details.update(holder=holder or None, renew_time=spec.get("renewTime"),

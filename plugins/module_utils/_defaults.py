@@ -45,6 +45,9 @@ AUDIT_BUDGET_THRESHOLD = 0.5
 # Drift when a controller-manager container restarted at least this many times (a crash loop passes it in
 # minutes; one node drain or OOM kill does not page a schedule).
 AUDIT_RESTART_THRESHOLD = 3
+# ... and the last of those restarts ended this recently (seconds). restartCount only grows while the pod
+# lives, so without a window a crash loop that stopped weeks ago would fail every scheduled audit.
+AUDIT_RESTART_WINDOW = 3600
 # Drift when the leader Lease was last renewed longer ago than this (seconds): the leader renews every 2 s
 # and the Lease expires after 15 s (_karmada.LEADER_LEASE_DURATION); the rest is room for clock skew.
 AUDIT_LEASE_MAX_AGE = 60

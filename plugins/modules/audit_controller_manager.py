@@ -15,7 +15,7 @@ description:
   - Part of C(playbooks/audit.yml). On the host cluster, reads the controller-manager Deployment (available
     replicas against C(spec.replicas)) and its pods (the restart count of every container).
   - Drift - the Deployment is missing, has fewer available replicas than desired, or a container restarted at
-    least O(restart_threshold) times.
+    least O(restart_threshold) times, the last of them within O(restart_window) seconds.
   - Never fails on API errors; the check is C(unknown) with the reason instead.
 author: karmada.runbooks contributors (@karmada-runbooks)
 options:
@@ -36,6 +36,12 @@ options:
     description: Restarts of one container that count as drift.
     type: int
     default: 3
+  restart_window:
+    description:
+      - Seconds. The restarts count only when the last of them ended this recently (C(lastState.terminated.finishedAt)),
+        because C(restartCount) never goes down while a pod lives. A restart without a recorded end counts as recent.
+    type: int
+    default: 3600
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - karmada.runbooks.kube_check
@@ -65,7 +71,7 @@ check:
 from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_controller
 from ansible_collections.karmada.runbooks.plugins.module_utils._audit import unknown_check
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
-from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_RESTART_THRESHOLD
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_RESTART_THRESHOLD, AUDIT_RESTART_WINDOW
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CONTROLLER_MANAGER, CONTROLLER_MANAGER_LABELS, CONTROLLER_MANAGER_NAMESPACE
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
@@ -78,6 +84,7 @@ def main():
         deployment={"type": "str", "default": CONTROLLER_MANAGER},
         label_selectors={"type": "list", "elements": "str", "default": list(CONTROLLER_MANAGER_LABELS)},
         restart_threshold={"type": "int", "default": AUDIT_RESTART_THRESHOLD},
+        restart_window={"type": "int", "default": AUDIT_RESTART_WINDOW},
     )
     run_check_module(_audit_controller, argument_spec, make_unknown=unknown_check, key="check")
 

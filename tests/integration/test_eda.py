@@ -156,6 +156,19 @@ def wait_for_file(path, timeout, process=None):
     return False
 
 
+def wait_for_mitigation(path, timeout, process=None):
+    """The mitigate play writes report.json twice (its diagnosis, then with the mitigation): wait for the second."""
+    deadline = time.monotonic() + timeout
+    while wait_for_file(path, max(0.0, deadline - time.monotonic()), process):
+        try:
+            if "mitigation" in load_json(path):
+                return True
+        except ValueError:
+            pass                        # caught between the write and the rename of a report being replaced
+        time.sleep(0.2)
+    return False
+
+
 def load_json(path):
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
@@ -278,7 +291,11 @@ def test_rulebooks_take_the_token_from_a_variable_and_never_apply(path):
     for action in mitigations:
         args = action.get("run_playbook") or action["run_job_template"]["job_args"]
         assert args["extra_vars"]["karmada_mitigate_mode"] == "plan"
-        assert args["extra_vars"]["karmada_mitigate_approve"] is False
+        # What the mitigate play reads as "not approved"; for AWX also one of the survey's choices.
+        assert args["extra_vars"]["karmada_mitigate_approve"] in (False, "false")
+        if "run_job_template" in action:
+            assert args["extra_vars"]["karmada_mitigate_approve"] in _mitigate_survey_choices()
+        assert "karmada_diagnosis_report" not in args["extra_vars"]     # never a previous run's report
     for rule in ruleset["rules"]:
         assert rule["throttle"]["group_by_attributes"] == [
             "event.labels.sloth_id", "event.labels.sloth_slo", "event.labels.sloth_severity"]
@@ -286,12 +303,23 @@ def test_rulebooks_take_the_token_from_a_variable_and_never_apply(path):
         assert "event." not in json.dumps(rule["actions"])
 
 
-def test_awx_rulebook_launches_the_templates_awx_configure_creates():
-    """The rulebook's default template names and organization are the ones playbooks/awx_configure.yml creates."""
+def _awx_configure_play():
     loader = type("UnsafeAsText", (yaml.SafeLoader,), {})
     loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
     with open(os.path.join(REPO_ROOT, "playbooks", "awx_configure.yml"), encoding="utf-8") as handle:
         [play] = yaml.load(handle, Loader=loader)  # noqa: S506 - a SafeLoader with one more scalar tag
+    return play
+
+
+def _mitigate_survey_choices():
+    [question] = [q for q in _awx_configure_play()["vars"]["karmada_awx_mitigate_survey"]["spec"]
+                  if q["variable"] == "karmada_mitigate_approve"]
+    return question["choices"]
+
+
+def test_awx_rulebook_launches_the_templates_awx_configure_creates():
+    """The rulebook's default template names and organization are the ones playbooks/awx_configure.yml creates."""
+    play = _awx_configure_play()
     names = {key: value.replace("{{ karmada_awx_prefix }}", play["vars"]["karmada_awx_prefix"])
              for key, value in play["vars"]["karmada_awx_names"].items()}
     with open(AWX_RULEBOOK, encoding="utf-8") as handle:
@@ -322,7 +350,7 @@ def test_alertmanager_page_runs_diagnose_then_a_plan(chain, capsys):
     local, reports = chain["local"], chain["reports"]
     diagnosis = os.path.join(reports, "page", "report.json")
     plan = os.path.join(reports, "page-plan", "report.json")
-    assert wait_for_file(plan, timeout=150, process=local.process), (
+    assert wait_for_mitigation(plan, timeout=150, process=local.process), (
         f"no mitigation plan in {reports}; rulebook log:\n{local.log()[-5000:]}")
     report = load_json(diagnosis)
     assert report["alert"]["alertname"] == ALERT and report["alert"]["labels"]["sloth_severity"] == "page"
@@ -348,7 +376,7 @@ def test_alertmanager_page_runs_diagnose_then_a_plan(chain, capsys):
 @pytest.mark.emulator
 def test_resolved_other_alerts_and_repeats_start_nothing(chain):
     local, reports = chain["local"], chain["reports"]
-    assert wait_for_file(os.path.join(reports, "page-plan", "report.json"), timeout=150, process=local.process)
+    assert wait_for_mitigation(os.path.join(reports, "page-plan", "report.json"), timeout=150, process=local.process)
     wait_until_idle(local)
     before_actions, before_files = len(local.actions_started()), snapshot(reports)
     cases = {

@@ -267,7 +267,6 @@ def seed_host(emulator, scenario):
     # Roll the Deployment out before anyone connects, so a fresh emulator already has running pods.
     while emulator.deployments.reconcile((config["namespace"], config["name"])) is not None:
         pass
-    _seed_container_restarts(store, config, scenario["faults"]["controller_restarts"])
 
 
 def _seed_container_restarts(store, config, restarts):
@@ -284,8 +283,9 @@ def _seed_container_restarts(store, config, restarts):
     def crashed(pod):
         for status in pod["status"].get("containerStatuses") or []:
             status["restartCount"] = restarts
-            status["lastState"] = {"terminated": {"exitCode": 1, "startedAt": pod["status"]["startTime"],
-                                                  "finishedAt": pod["status"]["startTime"]}}
+            # The crash loop is going on now: the last run ended a minute ago (the pod may be older).
+            status["lastState"] = {"terminated": {"exitCode": 1, "startedAt": clock.rfc3339(clock.now() - _seconds(90)),
+                                                  "finishedAt": clock.rfc3339(clock.now() - _seconds(60))}}
     store.mutate(POD, config["namespace"], pods[0], crashed, subresource="status")
 
 
@@ -321,6 +321,9 @@ def seed(emulator, scenario):
     manager.seeding = True
     with clock.shifted(history["minutes"] * 60):
         seed_host(emulator, scenario)           # the controller-manager has been up since the story began
+    # ... and its crash loop is going on now, not when the story began.
+    _seed_container_restarts(emulator.stores["karmada-host"], scenario["controller_manager"],
+                             scenario["faults"]["controller_restarts"])
     _add_log_noise(emulator, scenario, manager)
     for fault in faults["api_faults"]:
         emulator.faults.add(dict(fault))

@@ -256,6 +256,7 @@ def role_yaml(role, *parts):
     ("audit_inputs", "karmada_audit_budget_threshold", _defaults.AUDIT_BUDGET_THRESHOLD),
     ("audit_inputs", "karmada_audit_fail_on_unknown", _defaults.AUDIT_FAIL_ON_UNKNOWN),
     ("audit_inputs", "karmada_audit_restart_threshold", _defaults.AUDIT_RESTART_THRESHOLD),
+    ("audit_inputs", "karmada_audit_restart_window", _defaults.AUDIT_RESTART_WINDOW),
     ("audit_inputs", "karmada_audit_lease_max_age", _defaults.AUDIT_LEASE_MAX_AGE),
     ("audit_inputs", "karmada_audit_lease_namespace", _karmada.LEADER_LEASE_NAMESPACE),
 ])

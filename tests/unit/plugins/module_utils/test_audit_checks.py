@@ -115,10 +115,10 @@ def test_a_kind_the_server_does_not_serve_matches_nothing_and_is_named():
 OPTIONS = _audit_controller.options_from_params({"restart_threshold": 3})
 
 
-def pod(name, restarts=0, exit_code=None):
+def pod(name, restarts=0, exit_code=None, finished=None):
     status = {"name": "karmada-controller-manager", "restartCount": restarts, "ready": True}
     if exit_code is not None:
-        status["lastState"] = {"terminated": {"exitCode": exit_code}}
+        status["lastState"] = {"terminated": {"exitCode": exit_code, "finishedAt": finished}}
     return {"metadata": {"name": name}, "status": {"phase": "Running", "containerStatuses": [status]}}
 
 
@@ -148,7 +148,23 @@ def test_unavailable_replicas_and_restarts_are_drift():
     assert [d["id"] for d in check["drift"]] == [
         "controller_manager_unavailable:karmada-system/karmada-controller-manager",
         "controller_container_restarts:a/karmada-controller-manager"]
-    assert check["drift"][1]["message"].endswith("restarted 3 times (threshold 3); last exit: code 1")
+    assert check["drift"][1]["message"].endswith("restarted 3 times (threshold 3), the last within 3600 s; last exit: code 1")
+
+
+def test_restarts_that_stopped_before_the_window_are_not_drift():
+    """restartCount never goes down while the pod lives: an old crash loop must not fail every audit."""
+    obs, _client = observe_controller({"spec": {"replicas": 1}, "status": {"availableReplicas": 1}},
+                                      {"app=karmada-controller-manager": [pod("a", 9, 1, "2026-11-30T10:00:00Z")]})
+    obs["observed_at"] = "2026-11-30T11:00:01Z"
+    check = _audit_controller.assess(obs, OPTIONS)
+    assert check["status"] == "ok" and "9 restart(s)" in check["summary"]
+    obs["observed_at"] = "2026-11-30T10:59:59Z"
+    assert _audit_controller.assess(obs, OPTIONS)["drift"][0]["kind"] == "controller_container_restarts"
+
+
+def test_restart_window_must_be_positive():
+    with pytest.raises(InputError, match="restart_window must be a positive number of seconds"):
+        _audit_controller.options_from_params({"restart_window": 0})
 
 
 def test_a_missing_deployment_is_drift():
