@@ -94,13 +94,14 @@ finding:
 """
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _access as access
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
-def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(
         user={"type": "str"},
         groups={"type": "list", "elements": "str"},
         log_denials={"type": "dict"},
@@ -109,7 +110,14 @@ def main():
         verbs={"type": "list", "elements": "str", "default": list(access.DEFAULT_VERBS)},
         request_timeout=request_timeout_option(),
     )
-    run_check_module(access, argument_spec, results=lambda finding, options: {"allowed": access.allowed(finding)})
+    return spec
+
+
+ENTRY = check_entry(access, argument_spec, results=lambda finding, options: {"allowed": access.allowed(finding)})
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -57,19 +57,27 @@ check:
 from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_rules
 from ansible_collections.karmada.runbooks.plugins.module_utils._alert import ALERT_NAME
 from ansible_collections.karmada.runbooks.plugins.module_utils._audit import unknown_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, connect_prometheus
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
 from ansible_collections.karmada.runbooks.plugins.module_utils._slo import DEFAULT_SERVICE, DEFAULT_SLO
 
 
-def main():
-    argument_spec = prometheus_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = prometheus_argument_spec()
+    spec.update(
         service={"type": "str", "default": DEFAULT_SERVICE},
         slo={"type": "str", "default": DEFAULT_SLO},
         alert_name={"type": "str", "default": ALERT_NAME},
     )
-    run_check_module(_audit_rules, argument_spec, connect=connect_prometheus, make_unknown=unknown_check, key="check")
+    return spec
+
+
+ENTRY = check_entry(_audit_rules, argument_spec, connect=connect_prometheus, make_unknown=unknown_check, key="check")
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

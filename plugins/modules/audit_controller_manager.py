@@ -70,15 +70,16 @@ check:
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_controller
 from ansible_collections.karmada.runbooks.plugins.module_utils._audit import unknown_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_RESTART_THRESHOLD, AUDIT_RESTART_WINDOW
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CONTROLLER_MANAGER, CONTROLLER_MANAGER_LABELS, CONTROLLER_MANAGER_NAMESPACE
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
-def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(
         request_timeout=request_timeout_option(),
         namespace={"type": "str", "default": CONTROLLER_MANAGER_NAMESPACE},
         deployment={"type": "str", "default": CONTROLLER_MANAGER},
@@ -86,7 +87,14 @@ def main():
         restart_threshold={"type": "int", "default": AUDIT_RESTART_THRESHOLD},
         restart_window={"type": "int", "default": AUDIT_RESTART_WINDOW},
     )
-    run_check_module(_audit_controller, argument_spec, make_unknown=unknown_check, key="check")
+    return spec
+
+
+ENTRY = check_entry(_audit_controller, argument_spec, make_unknown=unknown_check, key="check")
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -59,21 +59,29 @@ check:
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_lease
 from ansible_collections.karmada.runbooks.plugins.module_utils._audit import unknown_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_LEASE_MAX_AGE
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import LEADER_LEASE_NAME, LEADER_LEASE_NAMESPACE
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
-def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(
         request_timeout=request_timeout_option(),
         namespace={"type": "str", "default": LEADER_LEASE_NAMESPACE},
         name={"type": "str", "default": LEADER_LEASE_NAME},
         max_age={"type": "int", "default": AUDIT_LEASE_MAX_AGE},
     )
-    run_check_module(_audit_lease, argument_spec, make_unknown=unknown_check, key="check")
+    return spec
+
+
+ENTRY = check_entry(_audit_lease, argument_spec, make_unknown=unknown_check, key="check")
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -51,14 +51,22 @@ check:
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_policies
 from ansible_collections.karmada.runbooks.plugins.module_utils._audit import unknown_check
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(request_timeout=request_timeout_option())
+    return spec
+
+
+ENTRY = check_entry(_audit_policies, argument_spec, make_unknown=unknown_check, key="check")
+
+
 def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(request_timeout=request_timeout_option())
-    run_check_module(_audit_policies, argument_spec, make_unknown=unknown_check, key="check")
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

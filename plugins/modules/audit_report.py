@@ -133,16 +133,15 @@ paths:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _audit_report
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import AUDIT_BUDGET_THRESHOLD, AUDIT_FAIL_ON_UNKNOWN
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleEntry, ModuleFailure, run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_files import FORMATS, ReportWriteError
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import utcnow
 
 
-def main():
-    module = AnsibleModule(argument_spec={
+def argument_spec():
+    return {
         "checks": {"type": "list", "elements": "dict", "default": []},
         "findings": {"type": "list", "elements": "dict", "default": []},
         "report_dir": {"type": "path", "required": True},
@@ -152,13 +151,23 @@ def main():
         "thresholds": {"type": "dict", "default": {}},
         "started_at": {"type": "raw"},
         "targets": {"type": "dict"},
-    }, supports_check_mode=True)
+    }
+
+
+def run(params, check_mode):
     try:
-        audit, summary, paths = _audit_report.produce(module.params, utcnow())
+        audit, summary, paths = _audit_report.produce(params, utcnow())
     except (ValueError, ReportWriteError) as exc:
-        module.fail_json(msg=str(exc))
+        raise ModuleFailure(str(exc)) from exc
     # changed=false: the files are the output of a read-only audit, not a change to the managed system.
-    module.exit_json(changed=False, audit=audit, summary=summary, paths=paths)
+    return {"changed": False, "audit": audit, "summary": summary, "paths": paths}
+
+
+ENTRY = ModuleEntry(argument_spec, run)
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

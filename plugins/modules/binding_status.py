@@ -69,15 +69,22 @@ finding:
 """
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _bindings as bindings
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(request_timeout=request_timeout_option())
+    return spec
+
+
+ENTRY = check_entry(bindings, argument_spec, results=lambda finding, options: {"not_fully_applied": bindings.not_fully_applied(finding)})
+
+
 def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(request_timeout=request_timeout_option())
-    run_check_module(bindings, argument_spec,
-                     results=lambda finding, options: {"not_fully_applied": bindings.not_fully_applied(finding)})
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -116,14 +116,15 @@ finding:
 """
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _logscan as logscan
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CONTROLLER_MANAGER_LABELS, CONTROLLER_MANAGER_NAMESPACE
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
-def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(
         namespace={"type": "str", "default": CONTROLLER_MANAGER_NAMESPACE},
         label_selectors={"type": "list", "elements": "str", "default": list(CONTROLLER_MANAGER_LABELS)},
         container={"type": "str"},
@@ -132,7 +133,14 @@ def main():
         max_samples={"type": "int", "default": logscan.MAX_SAMPLES},
         request_timeout=request_timeout_option(),
     )
-    run_check_module(logscan, argument_spec, results=lambda finding, options: {"rbac": logscan.rbac_result(finding)})
+    return spec
+
+
+ENTRY = check_entry(logscan, argument_spec, results=lambda finding, options: {"rbac": logscan.rbac_result(finding)})
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

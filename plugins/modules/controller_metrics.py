@@ -97,15 +97,16 @@ finding:
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _controller_metrics as metrics
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import DEFAULT_OBJECTIVE
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, connect_prometheus
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import WORKQUEUE_DEPTH, WORKQUEUE_RETRY_RATIO
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import BINDING_CONTROLLERS
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
 
 
-def main():
-    argument_spec = prometheus_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = prometheus_argument_spec()
+    spec.update(
         check={"type": "str", "required": True, "choices": list(metrics.CHECKS)},
         rate_window={"type": "str", "default": metrics.DEFAULT_RATE_WINDOW},
         controllers={"type": "list", "elements": "str", "default": list(BINDING_CONTROLLERS)},
@@ -114,7 +115,14 @@ def main():
         retry_ratio_threshold={"type": "float", "default": WORKQUEUE_RETRY_RATIO},
         time={"type": "str"},
     )
-    run_check_module(metrics, argument_spec, connect=connect_prometheus)
+    return spec
+
+
+ENTRY = check_entry(metrics, argument_spec, connect=connect_prometheus)
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ finding:
 """
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _namespaces as namespaces
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
@@ -71,10 +72,17 @@ def _results(finding, options):
             "orphaned": details.get("orphaned", [])}
 
 
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(request_timeout=request_timeout_option())
+    return spec
+
+
+ENTRY = check_entry(namespaces, argument_spec, results=_results)
+
+
 def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(request_timeout=request_timeout_option())
-    run_check_module(namespaces, argument_spec, results=_results)
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -197,12 +197,11 @@ lock:
         and the next run takes it over
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _karmada as karmada
 from ansible_collections.karmada.runbooks.plugins.module_utils import _lease as lease
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_kube, request_timeout_option
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import MITIGATION_LOCK_DURATION, MITIGATION_LOCK_NAME, MITIGATION_LOCK_WAIT
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleEntry, ModuleFailure, run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_views import printable
@@ -210,9 +209,9 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
 MESSAGE_LIMIT = 1000
 
 
-def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(
         state={"type": "str", "default": "acquired", "choices": list(lease.STATES)},
         name={"type": "str", "default": MITIGATION_LOCK_NAME},
         namespace={"type": "str", "default": karmada.CONTROLLER_MANAGER_NAMESPACE},
@@ -223,29 +222,39 @@ def main():
         run={"type": "str"},
         request_timeout=request_timeout_option(),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    return spec
+
+
+def run(params, check_mode):
     try:
-        options = lease.options_from_params(module.params)
+        options = lease.options_from_params(params)
     except InputError as exc:
-        module.fail_json(msg=str(exc))
+        raise ModuleFailure(str(exc)) from exc
     if options["holder"] is None:
         options["holder"] = lease.holder_identity()
     try:
-        client = connect_kube(module.params)
+        client = connect_kube(params)
     except Exception as exc:  # pylint: disable=broad-except
         outcome = lease.result(options["namespace"], options["name"], options["holder"])
         outcome["error"] = outcome["message"] = "cannot connect to the Karmada API server: %s" % map_exception(exc).reason
-        module.fail_json(msg=outcome["error"], lock=outcome, changed=False)
-    outcome = lease.run(client, options, check_mode=module.check_mode)
+        raise ModuleFailure(outcome["error"], lock=outcome) from exc
+    outcome = lease.run(client, options, check_mode=check_mode)
     # Another run's holder and run annotation are text anyone with Lease write access chose: the messages
     # that quote them reach the job log, so they leave here printable and bounded.
     for key in ("error", "message"):
         if outcome.get(key):
             outcome[key] = printable(outcome[key])[:MESSAGE_LIMIT]
-    wrote = not module.check_mode and (outcome["acquired"] or outcome["released"])
+    wrote = not check_mode and (outcome["acquired"] or outcome["released"])
     if outcome["error"]:
-        module.fail_json(msg=outcome["error"], lock=outcome, changed=wrote)
-    module.exit_json(msg=outcome["message"], lock=outcome, changed=wrote)
+        raise ModuleFailure(outcome["error"], changed=wrote, lock=outcome)
+    return {"msg": outcome["message"], "lock": outcome, "changed": wrote}
+
+
+ENTRY = ModuleEntry(argument_spec, run)
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -121,11 +121,10 @@ requests:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _mitigation as mitigation
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_kube, request_timeout_option
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import RESTART_COOLDOWN
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleEntry, ModuleFailure, run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import utcnow
@@ -146,9 +145,9 @@ def load_report(path):
         raise InputError("karmada_diagnosis_report: %s is not JSON; give the report.json a diagnosis wrote" % path) from None
 
 
-def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(
         report={"type": "path", "required": True},
         report_source={"type": "str", "choices": ["run", "file"], "default": "run"},
         mode={"type": "str", "choices": ["plan", "apply"], "default": "apply"},
@@ -162,29 +161,37 @@ def main():
         deployment_error={"type": "str"},
         request_timeout=request_timeout_option(),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
+    return spec
+
+
+def run(params, check_mode):
     try:
         options = mitigation.mitigate_options(dict({variable: params[option] for option, variable in _INPUTS.items()},
-                                                   check_mode=module.check_mode))
+                                                   check_mode=check_mode))
         report = load_report(params["report"])
         diagnosis = mitigation.diagnosis_summary(report, params["report_source"], params["report"])
     except InputError as exc:
-        module.fail_json(msg=str(exc))
+        raise ModuleFailure(str(exc)) from exc
     requests = 0
     try:
         client = connect_kube(params)
         observation = mitigation.observe(client, report)
         requests = observation.get("requests", 0)
     except InputError as exc:
-        module.fail_json(msg=str(exc))
+        raise ModuleFailure(str(exc)) from exc
     except Exception as exc:  # pylint: disable=broad-except
         # Planning on state it could not read would be guessing: the plan says so and applies nothing.
         observation = {"error": map_exception(exc).reason}
     result = mitigation.plan(report, observation, options, deployment=params["deployment"], now=utcnow(),
                              deployment_error=params["deployment_error"])
-    module.exit_json(changed=False, plan=result, diagnosis=diagnosis, requests=requests,
-                     lines=mitigation.plan_lines(result))
+    return {"changed": False, "plan": result, "diagnosis": diagnosis, "requests": requests, "lines": mitigation.plan_lines(result)}
+
+
+ENTRY = ModuleEntry(argument_spec, run)
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -130,8 +130,7 @@ paths:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleEntry, ModuleFailure, run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_build import with_mitigation
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_console import console_summary
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_files import (
@@ -162,15 +161,20 @@ def produce(params):
     return report, paths, console_summary(report, paths)
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def run(params, check_mode):
     try:
-        report, paths, summary = produce(module.params)
+        report, paths, summary = produce(params)
     except (ValueError, ReportWriteError) as exc:
-        module.fail_json(msg=str(exc))
-    else:
-        # changed=false: the files record what mitigation did; the changes themselves were reported by the tasks that made them.
-        module.exit_json(changed=False, mitigation=report["mitigation"], summary=summary, paths=paths)
+        raise ModuleFailure(str(exc)) from exc
+    # changed=false: the files record what mitigation did; the changes themselves were reported by the tasks that made them.
+    return {"changed": False, "mitigation": report["mitigation"], "summary": summary, "paths": paths}
+
+
+ENTRY = ModuleEntry(argument_spec, run)
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

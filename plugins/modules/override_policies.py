@@ -86,7 +86,8 @@ finding:
 """
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _overrides as overrides
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
@@ -95,10 +96,17 @@ def _results(finding, options):
     return {"policies": details.get("policies", []), "broken": details.get("broken", [])}
 
 
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(request_timeout=request_timeout_option(), since={"type": "str"})
+    return spec
+
+
+ENTRY = check_entry(overrides, argument_spec, results=_results)
+
+
 def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(request_timeout=request_timeout_option(), since={"type": "str"})
-    run_check_module(overrides, argument_spec, results=_results)
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

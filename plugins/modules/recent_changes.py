@@ -84,7 +84,8 @@ finding:
 """
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _changes as changes
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339
 
@@ -93,11 +94,18 @@ def _results(finding, options):
     return {"since": format_rfc3339(options["since"]), "changes": finding.get("details", {}).get("changes", [])}
 
 
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(request_timeout=request_timeout_option(), since={"type": "str"},
+                lookback_minutes={"type": "int", "default": 0})
+    return spec
+
+
+ENTRY = check_entry(changes, argument_spec, results=_results)
+
+
 def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(request_timeout=request_timeout_option(), since={"type": "str"},
-                         lookback_minutes={"type": "int", "default": 0})
-    run_check_module(changes, argument_spec, results=_results)
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -250,8 +250,6 @@ verification:
         event came after 2026-11-25T15:02:08Z; the binding sync error counter did not rise over the 41 s since.
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.karmada.runbooks.plugins.module_utils import _recovery as recovery
 from ansible_collections.karmada.runbooks.plugins.module_utils._checks import (
     connect_kube,
@@ -263,6 +261,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import 
     VERIFY_METRIC_RANGE,
     VERIFY_TIMEOUT,
 )
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleEntry, ModuleFailure, run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec, map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
@@ -301,15 +300,21 @@ def clients(params):
     return kube, prometheus
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def run(params, check_mode):
     try:
-        options = recovery.options_from_params(module.params, check_mode=module.check_mode)
+        options = recovery.options_from_params(params, check_mode=check_mode)
     except InputError as exc:
-        module.fail_json(msg=str(exc))
-    kube, prometheus = clients(module.params)
+        raise ModuleFailure(str(exc)) from exc
+    kube, prometheus = clients(params)
     verification = recovery.verify(kube, prometheus, options)
-    module.exit_json(changed=False, recovered=verification["recovered"], verification=verification)
+    return {"changed": False, "recovered": verification["recovered"], "verification": verification}
+
+
+ENTRY = ModuleEntry(argument_spec, run)
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

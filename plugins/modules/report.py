@@ -185,8 +185,7 @@ report:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleEntry, ModuleFailure, run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_build import report_from_inputs
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_console import console_summary
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_files import (
@@ -227,15 +226,20 @@ def produce(params, now):
     return report, paths, console_summary(report, paths)
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def run(params, check_mode):
     try:
-        report, paths, summary = produce(module.params, utcnow())
+        report, paths, summary = produce(params, utcnow())
     except (ValueError, ReportWriteError) as exc:
-        module.fail_json(msg=str(exc))
-    else:
-        # changed=false: the files are the output of a read-only diagnosis, not a change to the managed system.
-        module.exit_json(changed=False, verdict=report["verdict"], summary=summary, paths=paths, report=report)
+        raise ModuleFailure(str(exc)) from exc
+    # changed=false: the files are the output of a read-only diagnosis, not a change to the managed system.
+    return {"changed": False, "verdict": report["verdict"], "summary": summary, "paths": paths, "report": report}
+
+
+ENTRY = ModuleEntry(argument_spec, run)
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

@@ -145,7 +145,8 @@ links:
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _slo
 from ansible_collections.karmada.runbooks.plugins.module_utils._burnrate import DEFAULT_OBJECTIVE
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import connect_prometheus, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, connect_prometheus
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import prometheus_argument_spec
 
 
@@ -157,9 +158,9 @@ def _results(finding, options):
             "budget_remaining": details.get("budget_remaining"), "links": details["links"]}
 
 
-def main():
-    argument_spec = prometheus_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = prometheus_argument_spec()
+    spec.update(
         service={"type": "str", "default": _slo.DEFAULT_SERVICE},
         slo={"type": "str", "default": _slo.DEFAULT_SLO},
         objective={"type": "float", "default": DEFAULT_OBJECTIVE},
@@ -171,7 +172,14 @@ def main():
         grafana_detail_uid={"type": "str", "default": "slo-detail"},
         grafana_overview_uid={"type": "str", "default": "slo-overview"},
     )
-    run_check_module(_slo, argument_spec, connect=connect_prometheus, results=_results)
+    return spec
+
+
+ENTRY = check_entry(_slo, argument_spec, connect=connect_prometheus, results=_results)
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

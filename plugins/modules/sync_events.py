@@ -96,21 +96,29 @@ finding:
 """
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _events as events
-from ansible_collections.karmada.runbooks.plugins.module_utils._checks import request_timeout_option, run_check_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._checks import check_entry, request_timeout_option
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import run_module
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CONTROLLER_MANAGER_NAMESPACE
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import auth_argument_spec
 
 
-def main():
-    argument_spec = auth_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(
         scope={"type": "str", "choices": list(events.SCOPES), "default": "all"},
         namespace={"type": "str", "default": CONTROLLER_MANAGER_NAMESPACE},
         since={"type": "str"},
         max_failures={"type": "int", "default": events.MAX_FAILURES},
         request_timeout=request_timeout_option(),
     )
-    run_check_module(events, argument_spec, results=lambda finding, options: events.module_result(finding))
+    return spec
+
+
+ENTRY = check_entry(events, argument_spec, results=lambda finding, options: events.module_result(finding))
+
+
+def main():
+    run_module(ENTRY)
 
 
 if __name__ == "__main__":

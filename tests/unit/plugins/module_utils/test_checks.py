@@ -9,23 +9,18 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _checks
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleFailure
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import Unavailable, prometheus_argument_spec
 
 URL = "http://prometheus.example:9090"
 
 
-class Failed(Exception):
-    pass
-
-
-class FakeModule:
-    def __init__(self, **params):
-        self.params = {name: option.get("default") for name, option in prometheus_argument_spec().items()}
-        self.params.update(params)
-
-    def fail_json(self, msg, **kwargs):
-        raise Failed(msg)
+def params_with(**given):
+    """Validated parameters as a Prometheus check receives them: every option at its default unless given."""
+    params = {name: option.get("default") for name, option in prometheus_argument_spec().items()}
+    params.update(given)
+    return params
 
 
 def connect_fake(params):
@@ -33,27 +28,27 @@ def connect_fake(params):
 
 
 def test_a_finding_that_comes_through_is_timed():
-    result = _checks.run_check(FakeModule(), "workqueue", lambda c: {"id": "workqueue", "status": "ok"}, connect_fake)
+    result = _checks.run_check(params_with(), "workqueue", lambda c: {"id": "workqueue", "status": "ok"}, connect_fake)
     assert result["status"] == "ok" and result["duration_seconds"] >= 0
 
 
 def test_without_prometheus_url_the_check_is_unknown_and_never_runs():
-    result = _checks.run_check(FakeModule(url=""), "workqueue", lambda c: pytest.fail("must not run"),
+    result = _checks.run_check(params_with(url=""), "workqueue", lambda c: pytest.fail("must not run"),
                                _checks.connect_prometheus)
     assert result["status"] == "unknown"
     assert "no Prometheus URL configured" in result["error"]
 
 
 def test_a_bad_connection_option_fails_the_module_naming_it():
-    with pytest.raises(Failed) as info:
-        _checks.run_check(FakeModule(url="prometheus:9090"), "workqueue", lambda c: None, _checks.connect_prometheus)
+    with pytest.raises(ModuleFailure) as info:
+        _checks.run_check(params_with(url="prometheus:9090"), "workqueue", lambda c: None, _checks.connect_prometheus)
     assert str(info.value).startswith("url:")
 
 
 def test_prometheus_errors_become_unknown_with_the_url():
     def body(client):
         raise Unavailable("unreachable: %s refused the connection" % URL)
-    result = _checks.run_check(FakeModule(url=URL), "workqueue", body, _checks.connect_prometheus)
+    result = _checks.run_check(params_with(url=URL), "workqueue", body, _checks.connect_prometheus)
     assert result["status"] == "unknown" and result["error"].startswith("unreachable:")
     assert result["details"]["prometheus_url"] == URL
 
@@ -66,37 +61,22 @@ def test_prometheus_errors_become_unknown_with_the_url():
 def test_anything_that_stops_a_kubernetes_check_is_unknown(error, reason):
     def body(client):
         raise error
-    result = _checks.run_check(FakeModule(), "execution_namespaces", body, connect_fake)
+    result = _checks.run_check(params_with(), "execution_namespaces", body, connect_fake)
     assert (result["status"], result["error"], result["details"]) == ("unknown", reason, {})
 
 
 def test_an_input_error_after_connecting_is_the_servers_answer_not_the_users():
     def body(client):
         raise InputError("time must be an RFC 3339 time")
-    result = _checks.run_check(FakeModule(), "recent_changes", body, connect_fake)
+    result = _checks.run_check(params_with(), "recent_changes", body, connect_fake)
     assert result["status"] == "unknown" and "RFC 3339" in result["error"]
 
 
 def test_a_client_that_cannot_be_built_is_unknown():
     def connect(params):
         raise CheckUnavailable("cannot build the API client: context 'x' not found")
-    result = _checks.run_check(FakeModule(), "rbac", lambda c: pytest.fail("must not run"), connect)
+    result = _checks.run_check(params_with(), "rbac", lambda c: pytest.fail("must not run"), connect)
     assert result["status"] == "unknown" and "context 'x'" in result["error"]
-
-
-class Exited(Exception):
-    pass
-
-
-class FakeAnsibleModule(FakeModule):
-    """Records what a module would exit with; built like AnsibleModule(argument_spec=..., ...)."""
-
-    def __init__(self, argument_spec, supports_check_mode, params=None):
-        self.params = {name: option.get("default") for name, option in argument_spec.items()}
-        self.params.update(FakeAnsibleModule.given)
-
-    def exit_json(self, **result):
-        raise Exited(result)
 
 
 class EchoCheck:
@@ -114,21 +94,17 @@ class EchoCheck:
         return {"id": "recent_changes", "status": "ok", "details": {"since": options["since"]}}
 
 
-def run_module(monkeypatch, given, **kwargs):
-    monkeypatch.setattr(_checks, "AnsibleModule", FakeAnsibleModule)
-    monkeypatch.setattr(FakeAnsibleModule, "given", given, raising=False)
-    _checks.run_check_module(EchoCheck, {"since": {"type": "str"}}, connect=connect_fake, **kwargs)
+def run_entry(given, **kwargs):
+    entry = _checks.check_entry(EchoCheck, lambda: {"since": {"type": "str"}}, connect=connect_fake, **kwargs)
+    return entry.run(given, False)
 
 
-def test_a_check_module_exits_with_the_finding_and_its_extra_results(monkeypatch):
-    with pytest.raises(Exited) as info:
-        run_module(monkeypatch, {"since": "2026-11-25T03:00:00Z"},
-                   results=lambda finding, options: {"since": options["since"]})
-    result = info.value.args[0]
+def test_a_check_entry_returns_the_finding_and_its_extra_results():
+    result = run_entry({"since": "2026-11-25T03:00:00Z"}, results=lambda finding, options: {"since": options["since"]})
     assert result["changed"] is False and result["finding"]["status"] == "ok"
     assert result["since"] == "2026-11-25T03:00:00Z" and result["finding"]["duration_seconds"] >= 0
 
 
-def test_a_check_module_fails_on_bad_options_before_connecting(monkeypatch):
-    with pytest.raises(Failed, match="^since must be an RFC 3339 time"):
-        run_module(monkeypatch, {"since": "yesterday"})
+def test_a_check_entry_fails_on_bad_options_before_connecting():
+    with pytest.raises(ModuleFailure, match="^since must be an RFC 3339 time"):
+        run_entry({"since": "yesterday"})
