@@ -42,9 +42,15 @@ _value:
   elements: dict
 """
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import add_findings
+# Loading any filter of this collection executes every filter file in each worker process Ansible forks, so
+# the module_utils are imported when the filter is called, not when the file is loaded.
+
+
+def _add_findings(findings, new):
+    from ansible_collections.karmada.runbooks.plugins.module_utils._report import add_findings
+    return add_findings(findings, new)
 
 
 class FilterModule(object):
     def filters(self):
-        return {"add_findings": add_findings}
+        return {"add_findings": _add_findings}

@@ -42,11 +42,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._connections import connection_settings
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+# Loading any filter of this collection executes every filter file in each worker process Ansible forks, so
+# the module_utils are imported when the filter is called, not when the file is loaded.
 
 
 def _connection_settings(inputs, cwd):
+    from ansible_collections.karmada.runbooks.plugins.module_utils._connections import connection_settings
+    from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
     try:
         return connection_settings(inputs, cwd)
     except InputError as exc:

@@ -39,11 +39,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
-from ansible_collections.karmada.runbooks.plugins.module_utils._mitigation import mitigate_options
+# Loading any filter of this collection executes every filter file in each worker process Ansible forks, so
+# the module_utils are imported when the filter is called, not when the file is loaded.
 
 
 def _mitigate_options(inputs):
+    from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+    from ansible_collections.karmada.runbooks.plugins.module_utils._mitigation import mitigate_options
     try:
         return mitigate_options(inputs if isinstance(inputs, dict) else {})
     except InputError as exc:

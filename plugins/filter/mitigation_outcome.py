@@ -51,10 +51,12 @@ _value:
   type: dict
 """
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._mitigation import outcome
+# Loading any filter of this collection executes every filter file in each worker process Ansible forks, so
+# the module_utils are imported when the filter is called, not when the file is loaded.
 
 
 def _outcome(results, action_id, started=None, finished=None, extra=None, skipped=None):
+    from ansible_collections.karmada.runbooks.plugins.module_utils._mitigation import outcome
     return outcome(action_id, results, started=_number(started), finished=_number(finished), extra=extra,
                    skipped=skipped)
 

@@ -48,10 +48,12 @@ _value:
   type: dict
 """
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._mitigation import settle
+# Loading any filter of this collection executes every filter file in each worker process Ansible forks, so
+# the module_utils are imported when the filter is called, not when the file is loaded.
 
 
 def _section(plan, outcomes=None, lock=None, verification=None, context=None):
+    from ansible_collections.karmada.runbooks.plugins.module_utils._mitigation import settle
     return settle(plan if isinstance(plan, dict) else {}, outcomes, lock or None, verification or None, context)
 
 

@@ -47,11 +47,13 @@ _value:
   type: dict
 """
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._mitigation import fixes_failed, restart_gate
-from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, utcnow
+# Loading any filter of this collection executes every filter file in each worker process Ansible forks, so
+# the module_utils are imported when the filter is called, not when the file is loaded.
 
 
 def _restart_gate(deployment, cooldown, outcomes=None):
+    from ansible_collections.karmada.runbooks.plugins.module_utils._mitigation import fixes_failed, restart_gate
+    from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, utcnow
     now = utcnow()
     gate = restart_gate(deployment if isinstance(deployment, dict) and deployment else None, now, int(cooldown))
     failed = fixes_failed(outcomes)

@@ -51,10 +51,12 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._causes import cause_ids
+# Loading any filter of this collection executes every filter file in each worker process Ansible forks, so
+# the module_utils are imported when the filter is called, not when the file is loaded.
 
 
 def sync_error_cause(message):
+    from ansible_collections.karmada.runbooks.plugins.module_utils._causes import cause_ids
     if message is not None and not isinstance(message, str):
         raise AnsibleFilterError("sync_error_cause expects an error message string, got %s" % type(message).__name__)
     return cause_ids(message)
