@@ -133,6 +133,25 @@ def judge(rows):
     return results
 
 
+def ratios(rows):
+    """The comparisons the targets rest on, in wall and in CPU (None where a row is missing)."""
+    def value(scenario, kind, field):
+        return (rows.get(scenario, {}).get(kind) or {}).get(field)
+
+    pairs = (("diagnose / floor at 10,000 clusters", "huge", "diagnose", "floor"),
+             ("diagnose / floor at 1,000 clusters", "large", "diagnose", "floor"),
+             ("by hand / diagnose at 1,000 clusters", "large", BY_HAND, "diagnose"),
+             ("diagnose / empty play at 1,000 clusters", "large", "diagnose", "empty play"))
+    return [{"ratio": text, "wall": ratio(value(s, a, "wall_s"), value(s, b, "wall_s")),
+             "cpu": ratio(value(s, a, "cpu_s"), value(s, b, "cpu_s"))} for text, s, a, b in pairs]
+
+
+def load_range(raw):
+    """(lowest, highest) 1-minute load average seen at the end of a measured run, or None."""
+    loads = [run["loadavg"] for kinds in raw.values() for runs in kinds.values() for run in runs if "loadavg" in run]
+    return (round(min(loads), 1), round(max(loads), 1)) if loads else None
+
+
 def _verdict(target_id, text, measured, limit, met):
     return {"id": target_id, "target": text, "value": measured, "limit": limit,
             "met": None if measured is None else bool(met)}
@@ -162,6 +181,8 @@ def markdown(rows, targets, scenarios):
             lines.append(f"| {scenario} | {kind} | {row.get('runs', 0)} | {_cell(row.get('wall_s'))} "
                          f"| {_cell(row.get('cpu_s'))} | {_cell(row.get('peak_rss_mb'), 0)} | {requests} "
                          f"| {_cell(row.get('promql'), 0)} | {row.get('top_cause') or '-'} |")
+    lines += ["", "| ratio (medians) | wall | CPU |", "|---|---|---|"]
+    lines += [f"| {r['ratio']} | {_cell(r['wall'], 2)} | {_cell(r['cpu'], 2)} |" for r in ratios(rows)]
     lines += ["", "| target | measured | limit | |", "|---|---|---|---|"]
     for result in targets:
         status = {True: "met", False: "**missed**", None: "not measured"}[result["met"]]
@@ -171,8 +192,11 @@ def markdown(rows, targets, scenarios):
 
 def headline(saved):
     by_hand = saved["by_hand_runs"]
+    load = load_range(saved.get("raw") or {})
+    load_text = f"; load average {load[0]}-{load[1]} on {saved['machine']['nproc']} CPUs" if load else ""
     return (f"diagnose benchmark, {saved['date']}, commit {saved['commit']}, medians of {saved['runs']} alternating "
-            f"runs (runbook by hand: {by_hand} run{'' if by_hand == 1 else 's'}); bench took {saved['elapsed_s']}s")
+            f"runs (runbook by hand: {by_hand} run{'' if by_hand == 1 else 's'}); bench took {saved['elapsed_s']}s"
+            f"{load_text}")
 
 
 def machine():
@@ -350,6 +374,9 @@ def main(argv=None):
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     started = time.monotonic()
+    if os.getloadavg()[0] > (os.cpu_count() or 1) / 2:
+        progress(f"note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs before starting: other work "
+                 "on this machine inflates wall times (each run records the load; see the headline)")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     git = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                          check=False).stdout.strip()

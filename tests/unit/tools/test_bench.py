@@ -252,3 +252,24 @@ def test_the_wrapper_waits_for_orphaned_descendants_and_keeps_the_exit_status(tm
     assert marker.exists()
     assert result["rc"] == 3
     assert result["cpu_s"] is not None and result["samples"] >= 1
+
+
+def test_ratios_compare_wall_and_cpu_and_leave_missing_rows_out():
+    rows = _rows()
+    rows["huge"]["floor"]["cpu_s"] = 1.1
+    by_text = {r["ratio"]: r for r in bench_diagnose.ratios(rows)}
+    huge = by_text["diagnose / floor at 10,000 clusters"]
+    assert (huge["wall"], huge["cpu"]) == (2.0, 10.0)
+    assert by_text["by hand / diagnose at 1,000 clusters"]["wall"] == 70.25
+    assert by_text["by hand / diagnose at 1,000 clusters"]["cpu"] is None          # by-hand CPU not given
+    assert by_text["diagnose / empty play at 1,000 clusters"] == {
+        "ratio": "diagnose / empty play at 1,000 clusters", "wall": None, "cpu": None}
+
+
+def test_headline_names_the_load_the_runs_saw():
+    saved = {"date": "2026-11-30T16:55:56Z", "commit": "e244a45", "runs": 3, "by_hand_runs": 1, "elapsed_s": 509.7,
+             "machine": {"nproc": 2},
+             "raw": {"large": {"diagnose": [{"loadavg": 3.61}, {"loadavg": 4.6}], "by hand": [{"loadavg": 2.49}]}}}
+    line = bench_diagnose.headline(saved)
+    assert "medians of 3 alternating runs (runbook by hand: 1 run)" in line
+    assert line.endswith("load average 2.5-4.6 on 2 CPUs")
