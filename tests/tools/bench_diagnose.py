@@ -341,6 +341,8 @@ def bench_scenario(name, workdir, runs, by_hand_runs):
             else:
                 result = run_empty_play(scenario, workdir, number)
             measured[kind].append(result)
+            if result.get("orphans_left"):
+                progress(f"{name}: {kind} run {number} left a process running after it exited; not waited for")
             progress(f"{name}: {kind} run {number}/{runs}: {result['wall_s']:.1f}s wall, {result['cpu_s']} CPU-s, "
                      f"{result['peak_rss_mb']:.0f} MB, {result['k8s_requests']} requests, rc {result['rc']}")
         for number in range(1, by_hand_runs + 1):

@@ -22,6 +22,7 @@ import time
 PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 SAMPLE_SECONDS = 0.05
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+ORPHAN_GRACE_SECONDS = 120
 
 
 def read_proc_table(proc_root="/proc"):
@@ -113,7 +114,8 @@ def measure(command, cwd=None, env=None, stdout=None, stderr=None, result_dir=No
     except (OSError, ValueError):
         tree = {"rc": child.returncode, "cpu_s": None}
     return {"rc": tree["rc"], "wall_s": round(wall, 3), "cpu_s": tree["cpu_s"],
-            "peak_rss_mb": round(sampler.peak_kib / 1024, 1), "samples": sampler.samples}
+            "peak_rss_mb": round(sampler.peak_kib / 1024, 1), "samples": sampler.samples,
+            "orphans_left": tree.get("orphans_left", 0)}
 
 
 def _wrapper(argv):
@@ -126,14 +128,22 @@ def _wrapper(argv):
         pass  # without it, daemonized descendants are missed; the tree is still measured
     child = subprocess.Popen(command)
     rc = child.wait()
-    while True:  # orphans re-parented to us: wait for them too, so their CPU is counted
+    # Orphans re-parented to us: wait for them too, so their CPU is counted. One that outlives the
+    # command by ORPHAN_GRACE_SECONDS (a daemon left behind) is reported, not waited for forever.
+    deadline, left = time.monotonic() + ORPHAN_GRACE_SECONDS, 0
+    while True:
         try:
-            os.wait()
+            pid, _status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             break
+        if pid == 0:
+            if time.monotonic() > deadline:
+                left = 1
+                break
+            time.sleep(0.02)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(result_file, "w", encoding="utf-8") as handle:
-        json.dump({"rc": rc, "cpu_s": round(usage.ru_utime + usage.ru_stime, 3)}, handle)
+        json.dump({"rc": rc, "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "orphans_left": left}, handle)
     return 0
 
 
