@@ -46,7 +46,9 @@ DEMO_DIR := $(ROOT)/.demo
 # execution-environment.yml reads the collection tarball from .ee/ (relative to the file), so this is fixed.
 override EE_DIR := $(ROOT)/.ee
 DEMO_SCENARIO ?= missing-namespaces
-BENCH_SCENARIOS ?= healthy large
+BENCH_SCENARIOS ?= healthy large huge
+# e.g. BENCH_ARGS="--runs 1 --json bench/results.json"; BENCH_BY_HAND_RUNS=3 repeats the runbook by hand.
+BENCH_ARGS ?=
 INTEGRATION_DIR ?= tests/integration
 PYTEST_ARGS ?=
 # Integration tests spend much of their time waiting (emulator start-up, Prometheus scrapes, verification
@@ -190,8 +192,8 @@ demo: setup ## Start an emulated Karmada with a fault (and Prometheus), diagnose
 	@echo "  make runbook-by-hand    # the runbook's commands, typed by hand, against it"
 	@echo "  make demo-down          # stop it"
 
-bench: setup ## Benchmark diagnose on healthy and large (wall time, CPU, peak memory, API requests)
-	cd $(ROOT) && $(VBIN)/python tests/tools/bench_diagnose.py $(BENCH_SCENARIOS)
+bench: setup ## Benchmark diagnose vs its raw-request floor, an empty play and the runbook by hand (bench/RESULTS.md)
+	cd $(ROOT) && $(VBIN)/python tests/tools/bench_diagnose.py --scenarios "$(BENCH_SCENARIOS)" $(BENCH_ARGS)
 
 ee-context: $(STAMP_VENV) ## Build the collection tarball and the execution environment's build context in $(EE_DIR)/context
 	@rm -rf $(EE_DIR) && mkdir -p $(EE_DIR)

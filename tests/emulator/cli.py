@@ -112,6 +112,8 @@ def _check_monitoring_options(args):
         parsed = urllib.parse.urlsplit(args.webhook_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise CliError(f"--webhook-url {args.webhook_url!r} is not an http:// or https:// URL")
+    if getattr(args, "query_log", False) and not args.prometheus:
+        raise CliError("--query-log needs --prometheus: it is Prometheus's query log")
     if getattr(args, "sloth_windows", "google-30d") != "google-30d" and not args.prometheus:
         raise CliError("--sloth-windows needs --prometheus: the windows shape the SLO rules Prometheus loads")
     if args.prometheus:
@@ -170,7 +172,8 @@ def _start_monitoring(args, workdir, endpoints, child, emulator_process):
     stack = prometheus.Stack(workdir, endpoints, alertmanager=args.alertmanager, webhook_url=args.webhook_url,
                              timeout=args.timeout, on_change=record,
                              log=lambda message: print(message, file=sys.stderr),
-                             sloth_windows=getattr(args, "sloth_windows", None))
+                             sloth_windows=getattr(args, "sloth_windows", None),
+                             query_log=getattr(args, "query_log", False))
     try:
         info = stack.start()
     except (prometheus.StackError, OSError, subprocess.SubprocessError) as exc:
@@ -266,6 +269,9 @@ def build_parser():
             command.add_argument("--sloth-windows", default="google-30d", choices=("google-30d", "google-28d"),
                                  help="Sloth alert windows for the SLO rules (default google-30d; google-28d "
                                  "records slo:sli_error:ratio_rate4w and uses the 28-day burn factors)")
+            command.add_argument("--query-log", action="store_true",
+                                 help="Prometheus logs every query it runs to <workdir>/prometheus/query.log "
+                                 "(global.query_log_file; off by default)")
             command.add_argument("--alertmanager", action="store_true",
                                  help="also start Alertmanager wired to that Prometheus (needs --prometheus)")
             command.add_argument("--webhook-url", metavar="URL",

@@ -374,7 +374,7 @@ class Stack:
     """Prometheus (and optionally Alertmanager) for one emulator workdir."""
 
     def __init__(self, workdir, endpoints, alertmanager=False, webhook_url=None, timeout=60, on_change=None,
-                 log=None, sloth_windows=None):
+                 log=None, sloth_windows=None, query_log=False):
         self.workdir = workdir
         self.endpoints = endpoints
         self.want_alertmanager = alertmanager
@@ -386,6 +386,8 @@ class Stack:
         self.data_dir = os.path.join(self.prom_dir, "data")
         self.config_file = os.path.join(self.prom_dir, "prometheus.yml")
         self.rules_file = os.path.join(self.prom_dir, "rules.yml")
+        # Opt-in (the bench reads it to count diagnose's PromQL): Prometheus appends one JSON line per query.
+        self.query_log_file = os.path.join(self.prom_dir, "query.log") if query_log else None
         self.am_dir = os.path.join(workdir, "alertmanager")
         self.prometheus = None
         self.alertmanager = None
@@ -425,6 +427,8 @@ class Stack:
     def info(self):
         info = {"prometheus": {"url": self.prometheus_url, "pid": self.prometheus.pid, "config": self.config_file,
                                "rules": self.rules_file, "data": self.data_dir, "timings": self.timings}}
+        if self.query_log_file:
+            info["prometheus"]["query_log"] = self.query_log_file
         if self.alertmanager:
             info["alertmanager"] = {"url": self.alertmanager_url, "pid": self.alertmanager.pid,
                                     "webhook_url": self.webhook_url}
@@ -510,6 +514,9 @@ class Stack:
         }
         if final:
             config["rule_files"] = [self.rules_file]
+            if self.query_log_file:
+                # Only in the final config: promtool's backfill queries before it are not the client's.
+                config["global"]["query_log_file"] = self.query_log_file
             if self.alertmanager:
                 config["alerting"] = {"alertmanagers": [{"static_configs": [
                     {"targets": [self.alertmanager_url.split("//", 1)[1]]}]}]}

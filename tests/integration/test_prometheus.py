@@ -182,6 +182,7 @@ def _cli(*args, env=None):
     (("--prometheus", "--webhook-url", "http://127.0.0.1:9/x"), "--webhook-url needs --alertmanager"),
     (("--webhook-url", "http://127.0.0.1:9/x"), "--webhook-url needs --alertmanager"),
     (("--prometheus", "--alertmanager", "--webhook-url", "not a url"), "is not an http:// or https:// URL"),
+    (("--query-log",), "--query-log needs --prometheus"),
 ])
 def test_option_errors_name_the_option_and_start_nothing(tmp_path, args, message):
     result = run_emulator_cli("up", "--workdir", str(tmp_path / "emu"), *args)
@@ -478,6 +479,30 @@ def test_without_history_prometheus_starts_without_backfill(tmp_path):
             "karmada-controller-manager": [metrics["controller_manager"]["target"]],
             "karmada-apiserver": [metrics["karmada_apiserver"]["target"]]}
         assert not os.path.exists(tmp_path / "prometheus" / "history")
+        assert "query_log_file" not in config["global"] and "query_log" not in info["prometheus"]   # opt-in
+    finally:
+        stack.stop()
+        server.shutdown()
+        server.server_close()
+
+
+@needs_prometheus
+def test_query_log_records_the_clients_queries_apart_from_rule_evaluations(tmp_path):
+    """The bench counts diagnose's PromQL from this log (tests/tools/bench_floor.py reads httpRequest lines)."""
+    model = SyntheticKarmada(origin=time.time() - 60, error_ratio=0)
+    server, metrics = model.serve(time.time)
+    stack = prometheus.Stack(str(tmp_path), {"metrics": metrics}, query_log=True)
+    try:
+        info = stack.start()
+        url = info["prometheus"]["url"]
+        Prom(url).query(STEP7)
+        with open(info["prometheus"]["query_log"], encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+        client = [r for r in records if "httpRequest" in r]
+        assert STEP7 in [r["params"]["query"] for r in client]
+        assert any("ruleGroup" in r for r in records)          # rule evaluations are there, told apart
+        config = yaml.safe_load(Prom(url).get("/api/v1/status/config")["data"]["yaml"])
+        assert config["global"]["query_log_file"] == info["prometheus"]["query_log"]
     finally:
         stack.stop()
         server.shutdown()
