@@ -47,7 +47,10 @@ def parse_datetime(value, option, allow_epoch=False):
                          % (option, " or epoch seconds" if allow_epoch else "", value))
     day, clock, fraction, zone = match.groups()
     try:
-        moment = datetime.datetime.strptime("%sT%s" % (day, clock), "%Y-%m-%dT%H:%M:%S")
+        # The regex fixed the layout (YYYY-MM-DD, HH:MM:SS); building the datetime from the digits is ~10x faster
+        # than strptime, which counts when a check reads the timestamps of 10,000 clusters and namespaces.
+        moment = datetime.datetime(int(day[:4]), int(day[5:7]), int(day[8:10]),
+                                   int(clock[:2]), int(clock[3:5]), int(clock[6:8]))
     except ValueError as exc:
         raise InputError("%s: %r is not a valid date: %s" % (option, value, exc)) from None
     if fraction:

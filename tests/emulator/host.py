@@ -204,6 +204,22 @@ class DeploymentController:
                           subresource="status")
 
 
+LOG_COPY_BUFFER = 32 * 1024   # io.Copy's buffer size (Go's io.copyBuffer)
+
+
+def _batched(chunks, size):
+    """Join byte chunks into pieces of at most ``size`` bytes (a single larger chunk goes alone)."""
+    pending, length = [], 0
+    for chunk in chunks:
+        if length and length + len(chunk) > size:
+            yield b"".join(pending)
+            pending, length = [], 0
+        pending.append(chunk)
+        length += len(chunk)
+    if pending:
+        yield b"".join(pending)
+
+
 def serve_pod_logs(api, logbook):
     """Register GET pods/{name}/log on the host API server, with kubelet's query parameters."""
     from . import errors
@@ -248,8 +264,12 @@ def serve_pod_logs(api, logbook):
         def stream():
             sent = 0
             seen = logbook.line_count(namespace, pod_name, container, previous)
-            for chunk in logbook.read(namespace, pod_name, container, previous, since, tail, timestamps,
-                                      limit_bytes):
+            lines = logbook.read(namespace, pod_name, container, previous, since, tail, timestamps, limit_bytes)
+            # The apiserver flushes each write only when following (LocationStreamer{Flush: logOpts.Follow},
+            # pkg/registry/core/pod/rest/log.go); otherwise responsewriters.StreamObject io.Copy()s the kubelet's
+            # answer in 32 KiB reads (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/
+            # writers.go), so a client sees chunks of up to 32 KiB, not one per line.
+            for chunk in (lines if follow else _batched(lines, LOG_COPY_BUFFER)):
                 sent += len(chunk)
                 yield chunk
             while follow and not previous and not api.stopping.is_set():
