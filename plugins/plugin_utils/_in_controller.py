@@ -65,7 +65,15 @@ class InControllerAction(ActionBase):
             return dict(result, failed=True, changed=False, msg=msg)
         try:
             outcome = self.ENTRY.run(validation.validated_parameters, bool(self._play_context.check_mode))
+            outcome = as_module_result(outcome, validation._no_log_values)
         except ModuleFailure as exc:
-            outcome = dict(exc.extra, failed=True, changed=exc.changed, msg=exc.msg)
-        result.update(as_module_result(outcome, validation._no_log_values))
+            outcome = as_module_result(dict(exc.extra, failed=True, changed=exc.changed, msg=exc.msg),
+                                       validation._no_log_values)
+        except Exception as exc:  # pylint: disable=broad-except
+            # A module would have died with a traceback in module_stderr; here the run goes on to its report
+            # (a check's own failures never get here: run_check turns them into an unknown finding).
+            outcome = {"failed": True, "changed": False,
+                       "msg": "%s failed unexpectedly (%s: %s); please report this as a bug of karmada.runbooks"
+                              % (self._task.resolved_action or self._task.action, type(exc).__name__, exc)}
+        result.update(outcome)
         return result

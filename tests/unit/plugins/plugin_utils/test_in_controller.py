@@ -20,6 +20,8 @@ def spec():
 
 
 def work(params, check_mode):
+    if params["name"] == "crash":
+        raise KeyError("details")
     if params["name"] == "refuse":
         raise ModuleFailure("name: refused", changed=False, lock={"held": True})
     return {"changed": False, "params": params, "check_mode": check_mode, "echo": "token is %s" % params["token"]}
@@ -74,3 +76,10 @@ def test_results_are_plain_json_data_never_trusted_templates():
                                             "when": datetime.datetime(2026, 11, 30, 3, 0), "ids": {"b", "a"}})
     assert data == {"message": "{{ lookup('pipe', 'id') }}", "when": "2026-11-30T03:00:00", "ids": ["a", "b"]}
     assert not is_trusted_as_template(data["message"])
+
+
+def test_an_unexpected_error_fails_the_task_with_a_message_not_a_traceback():
+    result = run({"name": "crash"})
+    assert result["failed"] is True
+    assert result["msg"] == ("karmada.runbooks.example failed unexpectedly (KeyError: 'details'); "
+                             "please report this as a bug of karmada.runbooks")
