@@ -132,8 +132,8 @@ def test_unknown_identity():
     assert blind["status"] == "unknown" and blind["error"]
     # Why the logs could not be read (e.g. no pods/log permission) is the reason, so the fix is evident.
     forbidden = 'forbidden (403): pods "p" is forbidden: User "u" cannot get resource "pods/log"'
-    refused = access_finding(resolve_identity(), [], normalize_denials({"lines": 0, "scanned": False,
-                                                                         "error": forbidden}))
+    denials = normalize_denials({"lines": 0, "scanned": False, "error": forbidden})
+    refused = access_finding(resolve_identity(), [], denials)
     assert refused["status"] == "unknown" and refused["error"].endswith("could not be read: " + forbidden)
 
 
