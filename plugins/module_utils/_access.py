@@ -40,6 +40,7 @@ WRITE_DENIED_STRENGTH = 0.9       # the authorizer itself says no: direct proof
 READ_DENIED_STRENGTH = 0.7
 LOG_ONLY_STRENGTH = 0.6
 
+MAX_ERROR = 500                  # a log-read error repeated in the rbac finding's reason
 NO_DENIALS = {"lines": 0, "samples": [], "users": [], "namespaces": [], "scanned": None}
 
 
@@ -64,6 +65,8 @@ def normalize_denials(value, option="log_denials"):
     result["namespaces"] = [str(n) for n in result["namespaces"] if n]
     if "scanned" in value:
         result["scanned"] = bool(value["scanned"])
+    if isinstance(value.get("error"), str) and value["error"]:
+        result["error"] = value["error"][:MAX_ERROR]
     return result
 
 
@@ -163,8 +166,11 @@ def access_finding(identity, reviews, denials, namespaces=()):
                            signals=[signal("rbac_denied", LOG_ONLY_STRENGTH, reason,
                                            clusters=_clusters(denials["namespaces"]), evidence_items=log_items)])
         if denials["scanned"] is False:
+            why = ("no controller identity configured and no log to learn it from" if not denials.get("error") else
+                   "no controller identity configured, and the logs to learn it from could not be read: %s"
+                   % denials["error"])
             return finding(CHECK_ID, "unknown", "Controller identity unknown and its logs could not be read.",
-                           details=details, error="no controller identity configured and no log to learn it from")
+                           details=details, error=why)
         return finding(CHECK_ID, "ok", "Controller identity unknown and no RBAC denials in its logs; standard "
                        "installs authenticate the controller-manager with a system:masters certificate, which "
                        "RBAC never denies. Set the identity to review it.", details=details)

@@ -423,5 +423,12 @@ def check(client, options):
 
 
 def rbac_result(result):
-    """The module's ``rbac`` return value from its finding; NOTHING_READ when no log was read."""
-    return result.get("details", {}).get("rbac") or dict(NOTHING_READ)
+    """The module's ``rbac`` return value from its finding; NOTHING_READ when no log was read, with the reason
+    (e.g. a 403 on pods/log), so the rbac check can say why it has no log to learn the identity from."""
+    rbac = result.get("details", {}).get("rbac")
+    if rbac:
+        return rbac
+    nothing = dict(NOTHING_READ)
+    if result.get("error"):
+        nothing["error"] = result["error"]
+    return nothing

@@ -94,7 +94,7 @@ rbac:
       O(karmada.runbooks.access_review#module:log_denials).
     - C(lines) how many, C(samples) a few distinct ones, C(users) the users the API server denied (most
       often first), C(namespaces) the execution namespaces named in denials, C(scanned) whether any log
-      was read at all.
+      was read at all, and when none was, C(error) why (for example a 403 on C(pods/log)).
   returned: always
   type: dict
   sample:

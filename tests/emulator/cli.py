@@ -139,6 +139,8 @@ def cmd_up(args):
     command = [sys.executable, "-m", "tests.emulator", "serve", "--scenario", scenario["path"],
                "--workdir", workdir, "--listen", args.listen, "--karmada-port", str(args.karmada_port),
                "--host-port", str(args.host_port)]
+    for account in args.service_account or []:
+        command += ["--service-account", account]
     with open(os.path.join(workdir, "emulator.log"), "ab") as log:
         child = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
@@ -235,6 +237,8 @@ def cmd_serve(args):
     emulator = Emulator(workdir, listen=args.listen,
                         ports={"karmada-apiserver": args.karmada_port, "karmada-host": args.host_port})
     seed(emulator, scenario)
+    for account in args.service_account or []:
+        emulator.add_service_account(*account.split("/", 1))
     emulator.start()
     emulator.write_files()
     done = threading.Event()
@@ -245,6 +249,14 @@ def cmd_serve(args):
     done.wait()
     emulator.stop()
     return 0
+
+
+def _account(value):
+    namespace, _, name = value.partition("/")
+    from . import validation
+    if not namespace or not name or validation.dns1123_label(namespace) or validation.dns1123_subdomain(name):
+        raise argparse.ArgumentTypeError(f"{value!r} is not NAMESPACE/NAME of a ServiceAccount")
+    return value
 
 
 def build_parser():
@@ -261,6 +273,10 @@ def build_parser():
         command.add_argument("--karmada-port", type=int, default=0, help="port for the Karmada API server "
                              "(default: a free one; a busy port falls back to a free one)")
         command.add_argument("--host-port", type=int, default=0, help="port for the host cluster API server")
+        command.add_argument("--service-account", action="append", metavar="NAMESPACE/NAME", type=_account,
+                             help="issue a token for this ServiceAccount (both servers; repeatable) and add "
+                             "kubeconfig contexts NAME@karmada-apiserver and NAME@karmada-host: requests with it "
+                             "are authorized by the (Cluster)Roles and bindings stored, as with --authorization-mode=RBAC")
         if name == "up":
             command.add_argument("--timeout", type=float, default=60, help="seconds to wait for start-up")
             command.add_argument("--prometheus", action="store_true",

@@ -45,6 +45,7 @@ class Emulator:
             self.admin_tokens[name] = token
         # An authenticated identity with no RBAC at all, for tests of "forbidden" paths.
         self.add_token("*", "karmada-viewer", ())
+        self.service_accounts = {}           # "namespace/name" -> token, with kubeconfig contexts of their own
         self.deployments = DeploymentController(self.stores[HOST], self.logbook, rollout_step_seconds)
         self.apiserver_metrics = new_apiserver_registry()
         self.metrics_server = MetricsServer(listen, int(self.ports.get("metrics") or 0))
@@ -82,6 +83,16 @@ class Emulator:
         token = token or secrets.token_hex(16)
         for name in (self.stores if server == "*" else [server]):
             self.tokens[name][token] = Identity(user, tuple(groups))
+        return token
+
+    def add_service_account(self, namespace, name):
+        """A ServiceAccount token valid on both servers, as the token authenticator presents it: user
+        system:serviceaccount:<ns>:<name>, groups system:serviceaccounts and system:serviceaccounts:<ns>
+        (k8s.io/apiserver pkg/authentication/serviceaccount/util.go UserInfo). Nothing but RBAC authorizes it,
+        and the kubeconfig gets contexts <name>@karmada-apiserver and <name>@karmada-host."""
+        token = self.add_token("*", f"system:serviceaccount:{namespace}:{name}",
+                               ("system:serviceaccounts", f"system:serviceaccounts:{namespace}"))
+        self.service_accounts[f"{namespace}/{name}"] = token
         return token
 
     def identity_for(self, server, token):
@@ -133,13 +144,17 @@ class Emulator:
         import base64
         ca = base64.b64encode(self.ca_pem).decode()
         users = {KARMADA: "karmada-admin", HOST: "karmada-host-admin"}
+        accounts = {key.split("/", 1)[1]: token for key, token in self.service_accounts.items()}
         return {
             "apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": KARMADA,
             "clusters": [{"name": name, "cluster": {"server": self.url(name), "certificate-authority-data": ca}}
                          for name in (KARMADA, HOST)],
-            "users": [{"name": users[name], "user": {"token": self.admin_tokens[name]}} for name in (KARMADA, HOST)],
+            "users": [{"name": users[name], "user": {"token": self.admin_tokens[name]}} for name in (KARMADA, HOST)]
+            + [{"name": account, "user": {"token": token}} for account, token in accounts.items()],
             "contexts": [{"name": name, "context": {"cluster": name, "user": users[name]}}
-                         for name in (KARMADA, HOST)],
+                         for name in (KARMADA, HOST)]
+            + [{"name": f"{account}@{name}", "context": {"cluster": name, "user": account}}
+               for account in accounts for name in (KARMADA, HOST)],
         }
 
     def endpoints(self):
@@ -152,6 +167,9 @@ class Emulator:
             "karmada_apiserver": {"url": self.url(KARMADA), "context": KARMADA, "token": self.admin_tokens[KARMADA]},
             "host": {"url": self.url(HOST), "context": HOST, "token": self.admin_tokens[HOST]},
             "tokens": {name: {ident.user: tok for tok, ident in self.tokens[name].items()} for name in self.tokens},
+            "service_accounts": {key: {"contexts": {name: f"{key.split('/', 1)[1]}@{name}" for name in (KARMADA, HOST)},
+                                       "user": f"system:serviceaccount:{key.replace('/', ':')}"}
+                                 for key in self.service_accounts},
             "metrics": {
                 "controller_manager": {"url": f"http://{self.metrics_server.address}/metrics",
                                        "target": self.metrics_server.address, "path": "/metrics"},

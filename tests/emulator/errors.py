@@ -76,7 +76,12 @@ def namespace_terminating(rtype, name, namespace):
 
 
 def forbidden(rtype, name, user, verb, namespace, subresource=""):
-    resource = rtype.plural + (f"/{subresource}" if subresource else "")
+    """An authorizer's denial, worded as kube-apiserver words it: responsewriters.Forbidden/forbiddenMessage
+    (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go: 'User %q cannot %s resource %q in API
+    group %q in the namespace %q' / 'at the cluster scope') wrapped by apierrors.NewForbidden (k8s.io/apimachinery
+    pkg/api/errors/errors.go: '<resource>.<group> "<name>" is forbidden: ...'; details kind is the resource
+    without its subresource)."""
+    resource = rtype.plural
     if subresource:
         what = f'cannot {verb} resource "{rtype.plural}/{subresource}"'
     else:

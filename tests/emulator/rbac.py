@@ -101,3 +101,82 @@ def authorize(store, identity, attrs):
                 return True, (f'RBAC: allowed by RoleBinding "{binding["metadata"]["name"]}/{attrs.namespace}" '
                               f'of {ref.get("kind")} "{ref.get("name")}"')
     return False, ""
+
+
+def _atomic(rule):
+    """One (verb, group, resource, subresource, name) or (verb, path) per permission a rule grants, as
+    kubernetes' validation.Covers breaks servant rules down (pkg/registry/rbac/validation/policy_compact.go)."""
+    verbs = rule.get("verbs") or []
+    if rule.get("nonResourceURLs"):
+        return [(Attributes(verb, path=url), {"NonResourceURLs": [url], "Verbs": [verb]})
+                for url in rule["nonResourceURLs"] for verb in verbs]
+    out = []
+    for group in rule.get("apiGroups") or []:
+        for resource in rule.get("resources") or []:
+            plural, _, sub = resource.partition("/")
+            for name in rule.get("resourceNames") or [""]:
+                for verb in verbs:
+                    compact = {"APIGroups": [group], "Resources": [resource], "Verbs": [verb]}
+                    if name:
+                        compact["ResourceNames"] = [name]
+                    out.append((Attributes(verb, group, plural, sub, "", name), compact))
+    return out
+
+
+_COMPACT_ORDER = ("APIGroups", "Resources", "NonResourceURLs", "ResourceNames", "Verbs")
+
+
+def _compact(rule):
+    # kubernetes pkg/apis/rbac/v1/evaluation_helpers.go CompactString: fields in this order, each a Go %q of a
+    # []string, which separates by spaces: {APIGroups:["g"], Resources:["r"], Verbs:["create" "delete"]}
+    return "{" + ", ".join(f"{key}:[{' '.join(chr(34) + v + chr(34) for v in rule[key])}]"
+                           for key in _COMPACT_ORDER if rule.get(key)) + "}"
+
+
+def missing_rights(store, identity, rules, namespace=""):
+    """The permissions in ``rules`` the identity does not hold in ``namespace`` (ConfirmNoEscalation)."""
+    missing = {}                    # verbs merged per rule shape, as CompactRules does; listed sorted
+    for rule in rules or []:
+        for attrs, compact in _atomic(rule):
+            if attrs.is_resource:
+                attrs = Attributes(attrs.verb, attrs.group, attrs.resource, attrs.subresource, namespace, attrs.name)
+            if not authorize(store, identity, attrs)[0]:
+                shape = tuple((k, tuple(v)) for k, v in compact.items() if k != "Verbs")
+                missing.setdefault(shape, []).extend(v for v in compact["Verbs"] if v not in missing.get(shape, []))
+    return sorted(_compact({**dict(shape), "Verbs": verbs}) for shape, verbs in missing.items())
+
+
+def escalation_denied(store, identity, rtype, obj, url_name=""):
+    """Why writing this Role/ClusterRole/(Cluster)RoleBinding would escalate privileges, or "".
+
+    The RBAC storage's check (kubernetes pkg/registry/rbac/{role,clusterrole,rolebinding,clusterrolebinding}/
+    policybased/storage.go): system:masters may; a role writer may with ``escalate`` on the resource (named by
+    the request's URL, so a create never matches resourceNames: escalation_check.go RoleEscalationAuthorized); a
+    binding writer may with ``bind`` on the referenced role (BindingAuthorized names roleRef.name); otherwise
+    the writer must already hold every permission granted (validation/rule.go ConfirmNoEscalation), else:
+    ``user "U" (groups=["g"]) is attempting to grant RBAC permissions not currently held:\\n{...}``.
+    """
+    identity = identity.with_authenticated()
+    if "system:masters" in identity.groups:
+        return ""
+    namespace = (obj.get("metadata") or {}).get("namespace", "") if rtype.namespaced else ""
+    if rtype in (ROLE, CLUSTER_ROLE):
+        if authorize(store, identity, Attributes("escalate", rtype.group, rtype.plural, "", namespace, url_name))[0]:
+            return ""
+        rules = obj.get("rules") or []
+    else:
+        ref = obj.get("roleRef") or {}
+        role_type = CLUSTER_ROLE if ref.get("kind") == "ClusterRole" else ROLE
+        if authorize(store, identity, Attributes("bind", ref.get("apiGroup", ""), role_type.plural, "", namespace,
+                                                 ref.get("name", "")))[0]:
+            return ""
+        role = store.find(role_type, namespace if role_type is ROLE else "", ref.get("name", ""))
+        if role is None:
+            return f'{role_type.plural}.{role_type.group} "{ref.get("name", "")}" not found'
+        rules = role.get("rules") or []
+    missing = missing_rights(store, identity, rules, namespace)
+    if not missing:
+        return ""
+    groups = " ".join(f'"{g}"' for g in identity.groups)
+    return (f'user "{identity.user}" (groups=[{groups}]) is attempting to grant RBAC permissions not currently '
+            "held:\n" + "\n".join(missing))

@@ -17,8 +17,8 @@ import yaml
 
 from . import clock, errors, openapi, validation
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
-from .rbac import Attributes, Identity, authorize
-from .resources import POD, SELF_SUBJECT_ACCESS_REVIEW, SUBJECT_ACCESS_REVIEW
+from .rbac import Attributes, Identity, authorize, escalation_denied
+from .resources import CLUSTER_ROLE, CLUSTER_ROLE_BINDING, POD, ROLE, ROLE_BINDING, SELF_SUBJECT_ACCESS_REVIEW, SUBJECT_ACCESS_REVIEW
 from .selectors import parse_field_selector, parse_label_selector
 from .tables import build_table
 
@@ -334,9 +334,24 @@ class ApiServer:
         if handler is not None:
             return handler(request, obj)
         self._check_kind(request, obj)
+        self._confirm_no_escalation(request, obj)
         validation.decode_micro_times(request.rtype, obj)
         created = self.store.create(request.rtype, obj, dry_run=request.dry_run, namespace=request.namespace)
         return Response(201, created)
+
+    def _confirm_no_escalation(self, request, obj):
+        """RBAC objects: the writer may not grant what it does not hold (rbac.escalation_denied)."""
+        if request.rtype not in _RBAC_WRITES:
+            return
+        obj = dict(obj, metadata=dict(obj.get("metadata") or {}))
+        if request.rtype.namespaced:
+            obj["metadata"].setdefault("namespace", request.namespace)
+        reason = escalation_denied(self.store, request.identity, request.rtype, obj, request.name)
+        if reason:
+            name = obj["metadata"].get("name") or request.name
+            # apierrors.NewForbidden(groupResource, name, err): '<resource>.<group> "<name>" is forbidden: <err>'
+            raise errors.ApiError(403, "Forbidden", f'{errors.qualified(request.rtype)} "{name}" is forbidden: {reason}',
+                                  {"name": name, "group": request.rtype.group, "kind": request.rtype.plural})
 
     def _check_kind(self, request, obj):
         kind, api_version = obj.get("kind"), obj.get("apiVersion")
@@ -351,6 +366,7 @@ class ApiServer:
         if not isinstance(obj, dict):
             raise errors.bad_request("the request body must be an object")
         self._check_kind(request, obj)
+        self._confirm_no_escalation(request, obj)
         validation.decode_micro_times(request.rtype, obj)
         meta = obj.setdefault("metadata", {})
         if request.rtype.namespaced:
@@ -390,13 +406,19 @@ class ApiServer:
                 raise errors.ApiError(422, "Invalid", str(exc), {}) from None
             raise errors.unsupported_media_type(content_type)
 
+        def apply_checked(current):
+            patched = apply(current)
+            self._confirm_no_escalation(request, patched)
+            return patched
+
         if content_type == "application/apply-patch+yaml" and self.store.find(
                 request.rtype, request.namespace, request.name) is None:
             if isinstance(patch, dict):
                 patch.setdefault("metadata", {}).setdefault("name", request.name)
+                self._confirm_no_escalation(request, patch)
             return Response(201, self.store.create(request.rtype, patch, dry_run=request.dry_run,
                                                    namespace=request.namespace))
-        patched = self.store.patch(request.rtype, request.namespace, request.name, apply,
+        patched = self.store.patch(request.rtype, request.namespace, request.name, apply_checked,
                                    dry_run=request.dry_run, subresource=request.subresource or None)
         return Response(200, patched)
 
@@ -448,6 +470,9 @@ class ApiServer:
         result.setdefault("metadata", {})["creationTimestamp"] = None
         result["status"] = {"allowed": allowed, **({"reason": reason} if reason else {})}
         return Response(201, result)
+
+
+_RBAC_WRITES = (ROLE, CLUSTER_ROLE, ROLE_BINDING, CLUSTER_ROLE_BINDING)
 
 
 class _ListBody:

@@ -130,6 +130,11 @@ def test_unknown_identity():
     assert noisy["status"] == "warn" and noisy["signals"][0]["strength"] == pytest.approx(0.6)
     blind = access_finding(resolve_identity(), [], normalize_denials({"lines": 0, "scanned": False}))
     assert blind["status"] == "unknown" and blind["error"]
+    # Why the logs could not be read (e.g. no pods/log permission) is the reason, so the fix is evident.
+    forbidden = 'forbidden (403): pods "p" is forbidden: User "u" cannot get resource "pods/log"'
+    denials = normalize_denials({"lines": 0, "scanned": False, "error": forbidden})
+    refused = access_finding(resolve_identity(), [], denials)
+    assert refused["status"] == "unknown" and refused["error"].endswith("could not be read: " + forbidden)
 
 
 def test_everything_allowed_and_no_denials_is_ok():

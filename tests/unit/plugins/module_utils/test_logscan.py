@@ -323,7 +323,8 @@ def test_assess_nothing_to_read_is_unknown_and_rbac_says_nothing_was_read():
     no_pods = _logscan.assess(observation(empty, pod_count=0, selector=None), options())
     assert no_pods["status"] == "unknown"
     assert "no pod in namespace karmada-system matches app=karmada-controller-manager or " in no_pods["error"]
-    assert _logscan.rbac_result(no_pods) == _logscan.NOTHING_READ
+    # Nothing read, and why: the rbac check repeats it when it has no other way to the controller's identity.
+    assert _logscan.rbac_result(no_pods) == dict(_logscan.NOTHING_READ, error=no_pods["error"])
 
     no_container = _logscan.assess(observation(scan().details() | {"pods": [{"name": POD, "containers": [], "lines": 0}]}),
                                    options(container="manager"))
