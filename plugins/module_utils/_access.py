@@ -22,7 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError, plain_type_name
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import EXECUTION_SPACE_PREFIX, NAMESPACES, SUBJECT_ACCESS_REVIEWS, cluster_of
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import CheckUnavailable, map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
@@ -49,7 +49,7 @@ def normalize_denials(value, option="log_denials"):
         return dict(NO_DENIALS)
     if not isinstance(value, dict):
         raise InputError("%s must be a dict (the controller_logs module's rbac result), got %s"
-                         % (option, type(value).__name__))
+                         % (option, plain_type_name(value)))
     result = dict(NO_DENIALS)
     try:
         result["lines"] = int(value.get("lines") or 0)
@@ -58,7 +58,7 @@ def normalize_denials(value, option="log_denials"):
     for key in ("samples", "users", "namespaces"):
         items = value.get(key) or []
         if not isinstance(items, list):
-            raise InputError("%s.%s must be a list, got %s" % (option, key, type(items).__name__))
+            raise InputError("%s.%s must be a list, got %s" % (option, key, plain_type_name(items)))
         result[key] = list(items)
     result["users"] = [str(u) for u in result["users"] if u]
     result["namespaces"] = [str(n) for n in result["namespaces"] if n]

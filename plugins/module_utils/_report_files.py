@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError, option_name
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import SchemaError
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_build import check_report
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_html import to_html
@@ -109,7 +109,7 @@ def write_files(report_dir, documents):
         temporary = {}
         return paths
     except OSError as exc:
-        raise ReportWriteError(f"report_dir: cannot write the report to {directory}: {exc.strerror or exc}") from exc
+        raise ReportWriteError(f"{option_name('report_dir', 'report')}: cannot write the report to {directory}: {exc.strerror or exc}") from exc
     finally:
         for path in temporary.values():
             try:

@@ -36,7 +36,7 @@ def test_unwritable_report_dir_fails_naming_it_and_writes_nothing(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(_report_files.ReportWriteError) as error:
         _report_files.write_files(str(blocker / "out"), _report_files.render(report()))
-    assert str(error.value).startswith(f"report_dir: cannot write the report to {blocker / 'out'}")
+    assert str(error.value).startswith(f"report_dir (karmada_report_dir): cannot write the report to {blocker / 'out'}")
     assert os.listdir(str(tmp_path)) == ["a-file"]
 
 

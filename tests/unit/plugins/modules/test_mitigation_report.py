@@ -93,7 +93,7 @@ def test_an_unwritable_report_dir_fails_naming_it(tmp_path, diagnosis):
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = run({"diagnosis": diagnosis, "mitigation": mitigation_applied(), "report_dir": str(blocker / "out")}, FailJson)
-    assert result["msg"].startswith("report_dir: cannot write the report to ")
+    assert result["msg"].startswith("report_dir (karmada_report_dir): cannot write the report to ")
 
 
 def test_documentation_matches_the_argument_spec():

@@ -75,7 +75,7 @@ def test_an_unwritable_report_dir_fails_naming_it(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = run({"findings": findings(), "report_dir": str(blocker / "out")}, FailJson)
-    assert result["msg"].startswith("report_dir: cannot write the report to ")
+    assert result["msg"].startswith("report_dir (karmada_report_dir): cannot write the report to ")
     assert os.listdir(str(tmp_path)) == ["file"]
 
 
