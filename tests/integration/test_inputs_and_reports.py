@@ -6,6 +6,8 @@ request log, which must stay empty.
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import subprocess
 
@@ -96,3 +98,59 @@ def test_mitigate_refuses_a_wait_that_is_not_positive(emulator, tmp_path):
                    report_dir=tmp_path / "report")
     assert run.returncode != 0 and "karmada_verify_timeout must be a whole number of seconds (1 or more)" in run.stdout
     assert emulator.requests_since(mark) == []
+
+
+def load_report(report_dir):
+    with open(os.path.join(report_dir, "report.json"), encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def test_a_controller_user_without_its_groups_is_no_proof_of_rbac_denial(emulator, tmp_path):
+    # The healthy control plane: Works are created and the logs hold no denial. The service account named
+    # without the groups its permissions come from is denied by a SubjectAccessReview; that alone used to
+    # make rbac_denied a 90 % cause.
+    run = playbook("diagnose.yml", emulator, "-e",
+                   "karmada_controller_user=system:serviceaccount:karmada-system:karmada-controller-manager",
+                   report_dir=tmp_path / "report")
+    assert run.returncode == 0, run.stdout[-3000:]
+    report = load_report(tmp_path / "report")
+    rbac = next(check for check in report["checks"] if check["id"] == "rbac")
+    assert rbac["status"] == "warn" and rbac["details"]["log_denials"]["lines"] == 0
+    assert [s["strength"] for s in rbac["signals"]] == [0.2]
+    assert "rbac_denied" not in [cause["id"] for cause in report["verdict"]["causes"]]
+    assert report["verdict"]["status"] == "healthy"
+
+
+# Clear the screen, home the cursor, set the terminal title, overwrite the line: then a megabyte.
+TERMINAL = "\x1b[2J\x1b[H\x1b]0;pwned-title\x07CLEARED\rOVER\x08X "
+MEGABYTE = 1 << 20
+
+
+def test_a_megabyte_event_with_terminal_escapes_gives_a_bounded_safe_report(emulator, tmp_path):
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    message = "Failed to sync work: " + TERMINAL + "A" * MEGABYTE
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "nginx-deployment.big", "namespace": "karmada-system"},
+             "involvedObject": {"kind": "ResourceBinding", "namespace": "default", "name": "nginx-deployment",
+                                "apiVersion": "work.karmada.io/v1alpha2"},
+             # karmada v1.18.2 pkg/events/events.go EventReasonSyncWorkFailed, recorded by the binding controller.
+             "reason": "SyncWorkFailed", "message": message, "type": "Warning", "count": 1,
+             "firstTimestamp": now, "lastTimestamp": now, "source": {"component": "binding-controller"}}
+    status, _headers, body = emulator.raw("POST", "/api/v1/namespaces/karmada-system/events", body=event)
+    assert status == 201, body
+    try:
+        run = playbook("diagnose.yml", emulator, "-v", report_dir=tmp_path / "report")
+    finally:
+        emulator.raw("DELETE", "/api/v1/namespaces/karmada-system/events/nginx-deployment.big")
+    assert run.returncode == 0, run.stdout[-3000:]
+    sizes = {name: os.path.getsize(tmp_path / "report" / name) for name in ("report.json", "report.md", "report.html")}
+    assert all(size < 200_000 for size in sizes.values()), sizes
+    # -v printed the whole findings list after every check: 34 MB with this event.
+    assert len(run.stdout) < 500_000, len(run.stdout)
+    text = (tmp_path / "report" / "report.json").read_text(encoding="utf-8")
+    assert "[truncated, %d characters]" % len(message) in text
+    for name in ("report.md", "report.html"):
+        content = (tmp_path / "report" / name).read_text(encoding="utf-8")
+        assert "pwned-title" in content, name  # the event is reported, as text
+        assert not any(character in content for character in "\x1b\x07\x08"), name
+        assert "CLEARED\rOVER" not in content, name
+    assert "\x1b" not in run.stdout
