@@ -187,8 +187,8 @@ def access_finding(identity, reviews, denials, namespaces=()):
         verbs = _ordered_verbs(r["verb"] for r in denied)
         reason = ("SubjectAccessReview: %s may not %s works (%d of %d reviews denied), but the controller-manager's "
                   "logs show no RBAC denial, so it runs with more than the identity reviewed; give its groups "
-                  "(karmada_controller_groups) to review what it really has" % (who, "/".join(verbs), len(denied),
-                                                                              len(reviews)))
+                  "(karmada_controller_groups) to review what it really has"
+                  % (who, "/".join(verbs), len(denied), len(reviews)))
         items = review_items[:MAX_EVIDENCE]
         return finding(CHECK_ID, "warn", reason + ".", details=details, evidence_items=items,
                        signals=[signal("rbac_denied", CONTRADICTED_STRENGTH, reason, clusters=clusters,

@@ -127,7 +127,7 @@ MEGABYTE = 1 << 20
 
 
 def test_a_megabyte_event_with_terminal_escapes_gives_a_bounded_safe_report(emulator, tmp_path):
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     message = "Failed to sync work: " + TERMINAL + "A" * MEGABYTE
     event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "nginx-deployment.big", "namespace": "karmada-system"},
              "involvedObject": {"kind": "ResourceBinding", "namespace": "default", "name": "nginx-deployment",
@@ -147,7 +147,7 @@ def test_a_megabyte_event_with_terminal_escapes_gives_a_bounded_safe_report(emul
     # -v printed the whole findings list after every check: 34 MB with this event.
     assert len(run.stdout) < 500_000, len(run.stdout)
     text = (tmp_path / "report" / "report.json").read_text(encoding="utf-8")
-    assert "[truncated, %d characters]" % len(message) in text
+    assert f"[truncated, {len(message)} characters]" in text
     for name in ("report.md", "report.html"):
         content = (tmp_path / "report" / name).read_text(encoding="utf-8")
         assert "pwned-title" in content, name  # the event is reported, as text
