@@ -17,7 +17,8 @@ description:
   - Fails naming the variable when a timeout is not a positive number of seconds, a kubeconfig or the
     Prometheus CA file is not there, a context is not in its kubeconfig (or points at a missing CA or
     client file), or the report directory cannot be created or written.
-  - Contacts nothing; reads the kubeconfig files and creates the report directory when missing.
+  - Contacts nothing and creates nothing; reads the kubeconfig files and probes the report directory (or its
+    nearest existing parent) with a temporary file.
 positional: cwd
 options:
   _input:

@@ -181,32 +181,37 @@ def check_local_inputs(settings, inputs, environ):
 
 
 def prepare_report_dir(path, variable="karmada_report_dir"):
-    """Create the report directory when missing and prove a file can be created in it, so a bad
-    ``variable`` fails before the diagnosis rather than in its last task. InputError names the variable."""
+    """Prove the report directory can be written, or created where it is missing, so a bad ``variable`` fails
+    before the diagnosis rather than in its last task. InputError names the variable.
+
+    Nothing is created (a run that stops on another input leaves no directory behind): the directory, or
+    its nearest existing parent when it is missing, must be a directory a file can be created in.
+    """
     import tempfile
-    try:
-        # exist_ok: another run may create it at the same moment.
-        os.makedirs(path, exist_ok=True)
-    except FileExistsError:
-        raise InputError("%s: %s is a file, not a directory; give a directory (it is created when missing)"
-                         % (variable, path)) from None
-    except OSError as exc:
-        raise InputError("%s: cannot create the directory %s: %s" % (variable, path, exc.strerror or exc)) from None
-    if not os.path.isdir(path):
-        raise InputError("%s: %s is not a directory" % (variable, path))
+    existing = path
+    while not os.path.lexists(existing):
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            break
+        existing = parent
+    if not os.path.isdir(existing):
+        if existing == path:
+            raise InputError("%s: %s is a file, not a directory; give a directory (it is created when missing)"
+                             % (variable, path))
+        raise InputError("%s: cannot create the directory %s: %s is not a directory" % (variable, path, existing))
     # os.access() answers yes to root even on a read-only file system; creating a file is the real test.
     try:
-        handle, probe = tempfile.mkstemp(prefix=".karmada-runbooks-probe.", dir=path)
+        handle, probe = tempfile.mkstemp(prefix=".karmada-runbooks-probe.", dir=existing)
     except OSError as exc:
         raise InputError("%s: cannot write in %s: %s; give a directory you can write to"
-                         % (variable, path, exc.strerror or exc)) from None
+                         % (variable, existing, exc.strerror or exc)) from None
     os.close(handle)
     os.unlink(probe)
 
 
 def preflight(inputs, cwd, environ=None):
     """connection_settings() after check_local_inputs() and prepare_report_dir(): what the preflight uses.
-    Contacts nothing; creates the report directory."""
+    Contacts nothing and creates nothing."""
     settings = connection_settings(inputs, cwd)
     check_local_inputs(settings, inputs, os.environ if environ is None else environ)
     prepare_report_dir(settings["report_dir"])

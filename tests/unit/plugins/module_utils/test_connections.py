@@ -96,10 +96,10 @@ def run_preflight(tmp_path, environ=None, **inputs):
     return preflight(inputs, str(tmp_path), environ or {})
 
 
-def test_preflight_accepts_good_inputs_and_creates_the_report_dir(tmp_path, kubeconfig):
+def test_preflight_accepts_good_inputs_and_creates_nothing(tmp_path, kubeconfig):
     settings = run_preflight(tmp_path, karmada_kubeconfig=str(kubeconfig))
     assert settings["apiserver"]["kubeconfig"] == str(kubeconfig)
-    assert (tmp_path / "out").is_dir() and not list((tmp_path / "out").iterdir())
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ca.crt", "kubeconfig"]
 
 
 @pytest.mark.parametrize("inputs, expected", [
@@ -160,10 +160,11 @@ def test_the_report_dir_must_be_a_writable_directory(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(InputError, match="karmada_report_dir: .* is a file, not a directory"):
         prepare_report_dir(str(tmp_path / "file"))
-    with pytest.raises(InputError, match="karmada_report_dir: cannot create the directory"):
-        prepare_report_dir(str(tmp_path / "file" / "below"))
+    with pytest.raises(InputError, match="karmada_report_dir: cannot create the directory .*: .*/file is not a directory"):
+        prepare_report_dir(str(tmp_path / "file" / "below" / "out"))
     prepare_report_dir(str(tmp_path / "a" / "b"))
-    assert (tmp_path / "a" / "b").is_dir()
+    prepare_report_dir(str(tmp_path))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self") or not os.path.exists("/sys"), reason="needs a read-only /sys")
