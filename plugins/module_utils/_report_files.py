@@ -7,7 +7,8 @@ This is the only part of the report that touches the file system. :func:`write_f
 every format to a temporary file in the report directory and renames them into place only once
 all of them are written, so a failed run leaves the previous report untouched and never a partial
 file. The renames happen under an exclusive lock on ``.report.lock`` in the directory, so two runs
-writing into one directory at once leave the complete set of one of them, never a mix. :func:`read_report` reads a report.json back (mitigate.yml starts from a diagnosis report).
+writing into one directory at once leave the complete set of one of them, never a mix.
+:func:`read_report` reads a report.json back (mitigate.yml starts from a diagnosis report).
 """
 
 from __future__ import absolute_import, division, print_function
