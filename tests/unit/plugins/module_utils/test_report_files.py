@@ -74,10 +74,10 @@ def test_two_runs_writing_at_once_leave_the_files_of_one_run(tmp_path, monkeypat
     for round_number in range(15):
         start = threading.Barrier(2)
 
-        def run(name):
+        def run(name, start=start, round_number=round_number):
             try:
                 start.wait()
-                _report_files.write_files(str(target), {fmt: f"{name} {round_number}" for fmt in ("json", "md", "html")})
+                _report_files.write_files(str(target), dict.fromkeys(("json", "md", "html"), f"{name} {round_number}"))
             except Exception as exc:  # pylint: disable=broad-except
                 errors.append(exc)
 
