@@ -57,6 +57,9 @@ BAD_INPUTS = [
     ("report-dir-below-a-file", {"karmada_report_dir": "@file/out"}, "karmada_report_dir", "cannot create"),
     ("alert-not-a-mapping", {"karmada_alert": "firing"}, "karmada_alert", "must be a mapping"),
     ("prometheus-url-scheme", {"karmada_prometheus_url": "prometheus:9090"}, "karmada_prometheus_url", "http://"),
+    # With a Prometheus token the credentials are handled under no_log: the input error must still show.
+    ("unknown-context-with-a-token", {"karmada_prometheus_token": "s3cr3t-token", "karmada_context": "karmada"},
+     "karmada_context", "no context 'karmada'"),
 ]
 
 
@@ -74,6 +77,7 @@ def test_bad_input_fails_before_anything_is_contacted(emulator, tmp_path, variab
     failure = [line for line in run.stdout.splitlines() if line.startswith("fatal:")]
     assert failure and variable in failure[0] and expected in failure[0], run.stdout[-3000:]
     assert "Traceback" not in run.stdout + run.stderr and "_AnsibleTagged" not in run.stdout
+    assert "s3cr3t-token" not in run.stdout + run.stderr
     assert emulator.requests_since(mark) == []
     # The diagnosis never started, so no report either.
     assert not (tmp_path / "report" / "report.json").exists()
