@@ -14,7 +14,11 @@ description:
   - Returns the kubernetes.core auth options for the Karmada API server and the host cluster, the Prometheus
     connection options, and absolute paths for the kubeconfigs and the report directory.
   - Relative paths are anchored at O(cwd), the directory ansible-playbook was started in.
-  - Fails naming the variable when a timeout is not a positive number of seconds.
+  - Fails naming the variable when a timeout is not a positive number of seconds, a kubeconfig or the
+    Prometheus CA file is not there, a context is not in its kubeconfig (or points at a missing CA or
+    client file), or the report directory cannot be created or written.
+  - Contacts nothing and creates nothing; reads the kubeconfig files and probes the report directory (or its
+    nearest existing parent) with a temporary file.
 positional: cwd
 options:
   _input:
@@ -47,10 +51,10 @@ from ansible.errors import AnsibleFilterError
 
 
 def _connection_settings(inputs, cwd):
-    from ansible_collections.karmada.runbooks.plugins.module_utils._connections import connection_settings
+    from ansible_collections.karmada.runbooks.plugins.module_utils._connections import preflight
     from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
     try:
-        return connection_settings(inputs, cwd)
+        return preflight(inputs, cwd)
     except InputError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 

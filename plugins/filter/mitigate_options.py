@@ -17,7 +17,9 @@ description:
 options:
   _input:
     description:
-      - A mapping of C(karmada_mitigate_mode), C(karmada_mitigate_approve), C(karmada_mitigate_allow),
+      - A mapping of C(karmada_mitigate_mode), C(karmada_mitigate_approve), C(karmada_mitigate_allow), the waits
+        (C(karmada_restart_timeout), C(karmada_mitigation_lock_wait), C(karmada_verify_timeout), C(karmada_verify_interval),
+        C(karmada_verify_metric_range)),
         C(karmada_restart_cooldown), C(karmada_namespace_restore), C(karmada_controller_user),
         C(karmada_controller_groups) and C(check_mode); unset ones may be missing or null.
     type: dict

@@ -15,7 +15,8 @@ __metaclass__ = type
 import datetime
 import json
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import MAX_WINDOW
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError, plain_type_name
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, parse_duration, utcnow
 
 ALERT_NAME = "KarmadaBindingSyncWorkAvailabilityBurnRateHigh"
@@ -51,7 +52,7 @@ def normalize_alert(value, option="karmada_alert"):
         return None
     if not isinstance(value, dict):
         raise InputError("%s must be a mapping (an Alertmanager alert or its labels), got %s"
-                         % (option, type(value).__name__))
+                         % (option, plain_type_name(value)))
     if "alert" in value and isinstance(value["alert"], dict):
         return normalize_alert(value["alert"], option)
     if "payload" in value and isinstance(value["payload"], dict):
@@ -80,6 +81,16 @@ def normalize_alert(value, option="karmada_alert"):
     return alert
 
 
+def window_seconds(lookback, variable="karmada_window"):
+    """Seconds in the diagnosis window; InputError naming ``variable`` when it is not a duration or is
+    longer than the SLO's period (_defaults.MAX_WINDOW)."""
+    seconds = parse_duration(lookback, variable)
+    if seconds > MAX_WINDOW:
+        raise InputError("%s must be at most %s (the SLO's period), such as 1h or 1d; got %r"
+                         % (variable, "%dd" % (MAX_WINDOW // 86400), lookback))
+    return seconds
+
+
 def diagnosis_window(alert, lookback="1h", now=None, margin="5m"):
     """{start, end, source}: from the alert's startsAt (minus a margin) to now, else the last ``lookback``."""
     end = now or utcnow()
@@ -88,9 +99,9 @@ def diagnosis_window(alert, lookback="1h", now=None, margin="5m"):
             seconds=parse_duration(margin, "alert_intake margin"))
         source = "alert"
         if start > end:
-            start = end - datetime.timedelta(seconds=parse_duration(lookback, "karmada_window"))
+            start = end - datetime.timedelta(seconds=window_seconds(lookback))
             source = "default"
     else:
-        start = end - datetime.timedelta(seconds=parse_duration(lookback, "karmada_window"))
+        start = end - datetime.timedelta(seconds=window_seconds(lookback))
         source = "default"
     return {"start": format_rfc3339(start), "end": format_rfc3339(end), "source": source}

@@ -26,7 +26,7 @@ import time
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import REQUEST_TIMEOUT
 from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleEntry, ModuleFailure
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError, option_name
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import KubeClient, map_exception
 from ansible_collections.karmada.runbooks.plugins.module_utils._prometheus import ENV_VARS, PrometheusClient
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import unknown
@@ -34,13 +34,18 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report import un
 
 def connect_kube(params):
     """A KubeClient from kubernetes.core's auth options and ``request_timeout`` in ``params``."""
-    return KubeClient.from_params(params, timeout=params.get("request_timeout") or REQUEST_TIMEOUT)
+    timeout = params.get("request_timeout")
+    if timeout is not None and timeout <= 0:
+        # urllib3 would refuse it with a ValueError, which reads as a malformed response.
+        raise InputError("%s: must be a positive number of seconds, such as %d; got %r"
+                         % (option_name("request_timeout", "kube"), REQUEST_TIMEOUT, timeout))
+    return KubeClient.from_params(params, timeout=timeout or REQUEST_TIMEOUT)
 
 
 def connect_prometheus(params):
     """A PrometheusClient from the prometheus doc fragment's options; no URL means no Prometheus."""
     if not (params.get("url") or "").strip():
-        raise CheckUnavailable("no Prometheus URL configured (set url or %s)" % ENV_VARS["url"])
+        raise CheckUnavailable("no Prometheus URL configured (set %s or %s)" % (option_name("url", "prometheus"), ENV_VARS["url"]))
     return PrometheusClient.from_params(params)
 
 

@@ -20,6 +20,11 @@ REQUEST_TIMEOUT = 30
 # Seconds one Prometheus query may take; a range query over 30 days of Sloth rules takes a few.
 PROMETHEUS_TIMEOUT = 15
 
+# The longest karmada_window a diagnosis accepts: the SLO's own period (Sloth's google-30d, _burnrate.PERIOD).
+# Evidence older than the error budget cannot explain its burn, and a longer window only makes every list
+# and range query bigger.
+MAX_WINDOW = 30 * 24 * 3600
+
 # Runbook step 8: a binding workqueue holding this many items and not shrinking is stuck, and
 # retries making up this share of adds mean items keep failing and coming back.
 WORKQUEUE_DEPTH = 100

@@ -37,7 +37,14 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._causes import (
     APISERVER_RUNBOOK_URL,
     CATALOGUE,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import RESTART_COOLDOWN
+from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import (
+    MITIGATION_LOCK_WAIT,
+    RESTART_COOLDOWN,
+    RESTART_TIMEOUT,
+    VERIFY_INTERVAL,
+    VERIFY_METRIC_RANGE,
+    VERIFY_TIMEOUT,
+)
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
 from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     CLUSTERS,
@@ -108,17 +115,23 @@ def _flag(value, variable):
     raise InputError("%s must be true or false, got %r" % (variable, value))
 
 
-def _seconds(value, variable, default):
+def _seconds(value, variable, default, minimum=0):
     if value in (None, ""):
         return default
     try:
         seconds = int(value)
     except (TypeError, ValueError):
-        seconds = -1
-    if isinstance(value, bool) or seconds < 0 or str(seconds) != str(value).strip():
-        raise InputError("%s must be a whole number of seconds (0 or more), such as %d; got %r"
-                         % (variable, default, value))
+        seconds = minimum - 1
+    if isinstance(value, bool) or seconds < minimum or str(seconds) != str(value).strip():
+        raise InputError("%s must be a whole number of seconds (%d or more), such as %d; got %r"
+                         % (variable, minimum, default, value))
     return seconds
+
+
+# Waits of mitigate.yml that must last at least a second (a zero wait gives up before the first look).
+POSITIVE_WAITS = (("karmada_restart_timeout", RESTART_TIMEOUT), ("karmada_mitigation_lock_wait", MITIGATION_LOCK_WAIT),
+                  ("karmada_verify_timeout", VERIFY_TIMEOUT), ("karmada_verify_interval", VERIFY_INTERVAL),
+                  ("karmada_verify_metric_range", VERIFY_METRIC_RANGE))
 
 
 def mitigate_options(inputs):
@@ -145,6 +158,8 @@ def mitigate_options(inputs):
         raise InputError("karmada_namespace_restore must be 'create' (create karmada-es-<cluster>) or "
                          "'touch_cluster' (annotate the Cluster so the cluster controller recreates it); got %r"
                          % (method,))
+    for variable, default in POSITIVE_WAITS:
+        _seconds(inputs.get(variable), variable, default, minimum=1)
     return {"mode": mode,
             "approve": _flag(inputs.get("karmada_mitigate_approve", False), "karmada_mitigate_approve"),
             "allow": list(allow),

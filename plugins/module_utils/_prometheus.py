@@ -32,7 +32,7 @@ from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError, open_url
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import PROMETHEUS_TIMEOUT
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError, option_name
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
 USER_AGENT = "karmada.runbooks"
@@ -150,18 +150,22 @@ class PrometheusClient:
     def __init__(self, url, bearer_token=None, username=None, password=None, ca_cert=None, client_cert=None,
                  client_key=None, validate_certs=True, use_proxy=True, headers=None, timeout=PROMETHEUS_TIMEOUT,
                  opener=None):
-        self.url = validate_url(url)
+        self.url = validate_url(url, option_name("url", "prometheus"))
         if urlsplit(self.url).path.endswith("/api/v1"):
             # The client appends /api/v1/<endpoint> itself.
-            raise InputError("url: give the Prometheus base URL without /api/v1 (got %s)" % safe_url(self.url))
+            raise InputError("%s: give the Prometheus base URL without /api/v1 (got %s)"
+                             % (option_name("url", "prometheus"), safe_url(self.url)))
         if bearer_token and username:
-            raise InputError("bearer_token and username: give one way to authenticate, not both")
+            raise InputError("%s and %s: give one way to authenticate, not both"
+                             % (option_name("bearer_token", "prometheus"), option_name("username", "prometheus")))
         if bool(username) != bool(password):
-            raise InputError("username and password: basic auth needs both")
+            raise InputError("%s and %s: basic auth needs both"
+                             % (option_name("username", "prometheus"), option_name("password", "prometheus")))
         if client_key and not client_cert:
             raise InputError("client_key: needs client_cert as well")
         if timeout is not None and timeout <= 0:
-            raise InputError("request_timeout: must be a positive number of seconds, got %r" % (timeout,))
+            raise InputError("%s: must be a positive number of seconds, got %r"
+                             % (option_name("request_timeout", "prometheus"), timeout))
         self.headers = {"Accept": "application/json"}
         for name, value in (headers or {}).items():
             if not isinstance(value, str):
@@ -279,7 +283,8 @@ class PrometheusClient:
             return QueryError("%s: %s" % (error_type, message), status, error_type)
         where = self.display_url
         if status == 401:
-            reason = "unauthorized (401) by %s: check bearer_token or username/password" % where
+            reason = "unauthorized (401) by %s: check %s or %s/password" % (
+                where, option_name("bearer_token", "prometheus"), option_name("username", "prometheus"))
         elif status == 403:
             reason = "forbidden (403) by %s: the credentials may not query this Prometheus" % where
         elif status == 404:

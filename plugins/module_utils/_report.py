@@ -51,6 +51,27 @@ STRENGTH_MIN = 0
 STRENGTH_MAX = 1
 
 
+# The longest string a finding keeps (summary, error, evidence text, signal reason, any string in details). Cluster
+# text is unbounded (one event message can be a megabyte) and every finding travels through the play's variables
+# and into three report files; a Karmada error worth reading fits in far less. Longer ones keep their start and a
+# visible marker with the original length.
+TEXT_LIMIT = 4096
+TRUNCATION_MARKER = "\u2026 [truncated, %d characters]"
+
+
+def bounded(value, limit=TEXT_LIMIT):
+    """``value`` with every string longer than ``limit`` cut and marked, in dicts and lists at any depth."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        return value[:limit] + TRUNCATION_MARKER % len(value)
+    if isinstance(value, dict):
+        return {key: bounded(item, limit) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [bounded(item, limit) for item in value]
+    return value
+
+
 class SchemaError(ValueError):
     """A finding or signal that does not follow the schema (a bug in the check that built it)."""
 
@@ -59,7 +80,7 @@ def evidence(source, text, count=None, time=None, ref=None):
     """One piece of evidence: what was seen, where, how often and when."""
     if source not in EVIDENCE_SOURCES:
         raise SchemaError("evidence source must be one of %s, got %r" % (", ".join(EVIDENCE_SOURCES), source))
-    item = {"source": source, "text": str(text)}
+    item = {"source": source, "text": bounded(str(text))}
     if count is not None:
         item["count"] = int(count)
     if time:
@@ -75,9 +96,9 @@ def signal(cause, strength, reason, bindings=(), clusters=(), evidence_items=())
         raise SchemaError("unknown cause id %r; known: %s" % (cause, ", ".join(CAUSE_IDS)))
     if not STRENGTH_MIN <= float(strength) <= STRENGTH_MAX:
         raise SchemaError("signal strength must be between %s and %s, got %r" % (STRENGTH_MIN, STRENGTH_MAX, strength))
-    return {"cause": cause, "strength": round(float(strength), 3), "reason": str(reason),
+    return {"cause": cause, "strength": round(float(strength), 3), "reason": bounded(str(reason)),
             "bindings": sorted(set(bindings)), "clusters": sorted(set(clusters)),
-            "evidence": list(evidence_items)}
+            "evidence": bounded(list(evidence_items))}
 
 
 def finding(check_id, status, summary, details=None, evidence_items=None, signals=None, error=None,
@@ -88,10 +109,11 @@ def finding(check_id, status, summary, details=None, evidence_items=None, signal
     if status not in STATUSES:
         raise SchemaError("status must be one of %s, got %r" % (", ".join(STATUSES), status))
     step, title = CHECKS[check_id]
-    result = {"id": check_id, "runbook_step": step, "title": title, "status": status, "summary": str(summary),
-              "details": details or {}, "evidence": list(evidence_items or []), "signals": list(signals or [])}
+    result = {"id": check_id, "runbook_step": step, "title": title, "status": status, "summary": bounded(str(summary)),
+              "details": bounded(details or {}), "evidence": bounded(list(evidence_items or [])),
+              "signals": bounded(list(signals or []))}
     if error:
-        result["error"] = str(error)
+        result["error"] = bounded(str(error))
     if duration_seconds is not None:
         result["duration_seconds"] = round(float(duration_seconds), 3)
     return result

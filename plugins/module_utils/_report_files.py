@@ -6,18 +6,21 @@
 This is the only part of the report that touches the file system. :func:`write_files` writes
 every format to a temporary file in the report directory and renames them into place only once
 all of them are written, so a failed run leaves the previous report untouched and never a partial
-file. :func:`read_report` reads a report.json back (mitigate.yml starts from a diagnosis report).
+file. The renames happen under an exclusive lock on ``.report.lock`` in the directory, so two runs
+writing into one directory at once leave the complete set of one of them, never a mix.
+:func:`read_report` reads a report.json back (mitigate.yml starts from a diagnosis report).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fcntl
 import json
 import os
 import tempfile
 
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import InputError, option_name
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import SchemaError
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_build import check_report
 from ansible_collections.karmada.runbooks.plugins.module_utils._report_html import to_html
@@ -25,6 +28,9 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_markdown 
 
 FORMATS = ("json", "md", "html")
 FILE_NAMES = {"json": "report.json", "md": "report.md", "html": "report.html"}
+# Held while a run renames its files into place (fcntl.flock: released when the file is closed, also by a
+# crash). It stays in the directory, empty, so every run locks the same file.
+LOCK_NAME = ".report.lock"
 
 
 class ReportWriteError(Exception):
@@ -84,14 +90,14 @@ def write_files(report_dir, documents):
 
     Creates the directory when needed. Every document is written and synced to a temporary file
     in the same directory first; only when all are complete are they renamed over the old files
-    (a rename is atomic within one file system). On any failure the temporary files are removed
+    (a rename is atomic within one file system), all under one exclusive lock (LOCK_NAME). On any failure the temporary files are removed
     and ReportWriteError names report_dir.
     """
     directory = os.path.abspath(os.path.expanduser(str(report_dir)))
     temporary = {}
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory)
+        # exist_ok: a test-then-create failed with "File exists" when another run created it in between.
+        os.makedirs(directory, exist_ok=True)
         mode = 0o666 & ~_current_umask()
         for fmt, text in documents.items():
             handle, path = tempfile.mkstemp(prefix=f".{FILE_NAMES[fmt]}.", suffix=".tmp", dir=directory)
@@ -103,13 +109,16 @@ def write_files(report_dir, documents):
             # mkstemp creates files 0600; a report is read like any other file the user creates.
             os.chmod(path, mode)
         paths = {}
-        for fmt, path in temporary.items():
-            paths[fmt] = os.path.join(directory, FILE_NAMES[fmt])
-            os.replace(path, paths[fmt])
+        with open(os.path.join(directory, LOCK_NAME), "a") as lock:
+            # Each rename is atomic but the set is not: without the lock two runs interleave their renames.
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            for fmt, path in temporary.items():
+                paths[fmt] = os.path.join(directory, FILE_NAMES[fmt])
+                os.replace(path, paths[fmt])
         temporary = {}
         return paths
     except OSError as exc:
-        raise ReportWriteError(f"report_dir: cannot write the report to {directory}: {exc.strerror or exc}") from exc
+        raise ReportWriteError(f"{option_name('report_dir', 'report')}: cannot write the report to {directory}: {exc.strerror or exc}") from exc
     finally:
         for path in temporary.values():
             try:

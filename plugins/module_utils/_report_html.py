@@ -31,6 +31,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
     limited,
     mitigation_view,
     no_cause_advice,
+    printable,
     runbook_row_text,
     safe_href,
     slo_view,
@@ -82,7 +83,8 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def _h(text):
-    return escape(str(text if text is not None else ""), quote=True)
+    # printable: `cat report.html` must not clear a terminal either.
+    return escape(printable(text), quote=True)
 
 
 def _badge(status, text=None):

@@ -32,6 +32,7 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._report_views imp
     mitigation_view,
     no_cause_advice,
     one_line,
+    printable,
     runbook_row_text,
     safe_href,
     slo_view,
@@ -148,6 +149,7 @@ def _md_diagnosis(report, causes):
 
 def md_fence(lines, info=""):
     """A fenced code block whose fence is longer than any backtick run inside, so cluster text cannot close it."""
+    lines = [printable(line) for line in lines]
     longest = max([len(run) for line in lines for run in re.findall(r"`+", line)] + [0])
     fence = "`" * max(3, longest + 1)
     return [f"{fence}{info}"] + list(lines) + [fence]

@@ -46,7 +46,9 @@ UNRECOGNISED_WIDTH = 500
 
 # C0/C1 control characters other than whitespace (ESC starts ANSI sequences that clear a terminal or retitle
 # it; cluster text and alerts may carry them). Whitespace is folded separately.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# C0 and C1 control characters but tab and newline: ESC starts ANSI and OSC sequences (clear the screen, set
+# the title), backspace and a carriage return not ending a line overwrite what was printed before.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 def printable(text):

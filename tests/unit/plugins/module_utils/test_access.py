@@ -115,6 +115,23 @@ def test_read_denial_only_is_weaker():
     assert result["signals"][0]["clusters"] == ["member1", "member3"]
 
 
+def test_a_denial_the_logs_contradict_is_only_a_hint():
+    # The user given without the group its permissions come from: the review denies, the controller works.
+    quiet = normalize_denials({"lines": 0, "scanned": True})
+    result = access_finding(resolve_identity(USER), reviews({"create", "update"}), quiet, ["karmada-es-member3"])
+    assert result["status"] == "warn"
+    (sig,) = result["signals"]
+    assert sig["strength"] == pytest.approx(0.2) and sig["strength"] < 0.3  # below the verdict's threshold
+    assert "logs show no RBAC denial" in sig["reason"] and "karmada_controller_groups" in sig["reason"]
+
+
+def test_a_denial_is_proof_when_the_logs_were_not_read():
+    # No log evidence at all (not given, or the logs could not be read): the review stands alone.
+    for denials in (normalize_denials(None), normalize_denials({"lines": 0, "scanned": False})):
+        result = access_finding(resolve_identity(USER), reviews({"create"}), denials, ["karmada-es-member3"])
+        assert result["status"] == "fail" and result["signals"][0]["strength"] == pytest.approx(0.9)
+
+
 def test_logs_alone_are_weaker_evidence():
     denials = normalize_denials(LOG_DENIALS)
     result = access_finding(resolve_identity(USER), reviews(()), denials, ["karmada-es-member3"])

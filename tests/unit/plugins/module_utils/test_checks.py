@@ -42,7 +42,19 @@ def test_without_prometheus_url_the_check_is_unknown_and_never_runs():
 def test_a_bad_connection_option_fails_the_module_naming_it():
     with pytest.raises(ModuleFailure) as info:
         _checks.run_check(params_with(url="prometheus:9090"), "workqueue", lambda c: None, _checks.connect_prometheus)
-    assert str(info.value).startswith("url:")
+    assert str(info.value).startswith("url (karmada_prometheus_url):")
+
+
+def test_no_prometheus_url_names_the_playbook_variable():
+    result = _checks.run_check(params_with(url=""), "workqueue", lambda c: None, _checks.connect_prometheus)
+    assert result["error"] == "no Prometheus URL configured (set url (karmada_prometheus_url) or PROMETHEUS_URL)"
+
+
+@pytest.mark.parametrize("timeout", [0, -1])
+def test_a_timeout_that_is_not_positive_fails_naming_it_not_as_a_malformed_response(timeout):
+    with pytest.raises(ModuleFailure) as info:
+        _checks.run_check({"request_timeout": timeout}, "execution_namespaces", lambda c: None)
+    assert str(info.value).startswith("request_timeout (karmada_request_timeout): must be a positive number")
 
 
 def test_prometheus_errors_become_unknown_with_the_url():

@@ -276,6 +276,11 @@ def test_a_healthy_diagnosis_plans_nothing():
     ({"karmada_mitigate_allow": ["delete_everything"]}, "karmada_mitigate_allow"),
     ({"karmada_restart_cooldown": "-5"}, "karmada_restart_cooldown"),
     ({"karmada_namespace_restore": "force"}, "karmada_namespace_restore"),
+    ({"karmada_verify_timeout": "-5"}, "karmada_verify_timeout must be a whole number of seconds \\(1 or more\\)"),
+    ({"karmada_verify_interval": 0}, "karmada_verify_interval"),
+    ({"karmada_restart_timeout": "0"}, "karmada_restart_timeout"),
+    ({"karmada_mitigation_lock_wait": "soon"}, "karmada_mitigation_lock_wait"),
+    ({"karmada_verify_metric_range": "-60"}, "karmada_verify_metric_range"),
 ])
 def test_bad_inputs_name_the_variable(inputs, variable):
     with pytest.raises(InputError, match=variable):

@@ -124,10 +124,11 @@ def test_secrets_are_no_log_and_env_fallbacks_exist():
     ({"url": "prometheus:9090"}, "url"),
     ({"url": "ftp://prometheus"}, "url"),
     ({"url": URL + "/api/v1"}, "url"),
-    ({"bearer_token": "t", "username": "u", "password": "p"}, "bearer_token and username"),
-    ({"username": "u"}, "username and password"),
+    ({"bearer_token": "t", "username": "u", "password": "p"},
+     "bearer_token (karmada_prometheus_token) and username (karmada_prometheus_username)"),
+    ({"username": "u"}, "username (karmada_prometheus_username) and password (karmada_prometheus_password)"),
     ({"client_key": "/k.pem"}, "client_key"),
-    ({"timeout": 0}, "request_timeout"),
+    ({"timeout": 0}, "request_timeout (karmada_prometheus_timeout)"),
     ({"headers": {"X-Tenant": 5}}, "headers"),
 ])
 def test_config_errors_name_the_option(kwargs, option):

@@ -56,14 +56,14 @@ def test_report_dir_may_be_the_diagnosis_directory(diagnosis):
     assert result["paths"] == {"json": diagnosis}
     with open(diagnosis, encoding="utf-8") as handle:
         assert json.load(handle)["mitigation"]["mode"] == "plan"
-    assert sorted(os.listdir(directory)) == ["report.html", "report.json", "report.md"]
+    assert sorted(os.listdir(directory)) == [".report.lock", "report.html", "report.json", "report.md"]
 
 
 def test_check_mode_still_writes_the_report(tmp_path, diagnosis):
     result = run({"diagnosis": diagnosis, "mitigation": mitigation_plan(), "report_dir": str(tmp_path / "out"),
                   "_ansible_check_mode": True})
     assert result["changed"] is False
-    assert sorted(os.listdir(str(tmp_path / "out"))) == ["report.html", "report.json", "report.md"]
+    assert sorted(os.listdir(str(tmp_path / "out"))) == [".report.lock", "report.html", "report.json", "report.md"]
 
 
 def test_a_malformed_section_fails_naming_the_field_and_writes_nothing(tmp_path, diagnosis):
@@ -93,7 +93,7 @@ def test_an_unwritable_report_dir_fails_naming_it(tmp_path, diagnosis):
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = run({"diagnosis": diagnosis, "mitigation": mitigation_applied(), "report_dir": str(blocker / "out")}, FailJson)
-    assert result["msg"].startswith("report_dir: cannot write the report to ")
+    assert result["msg"].startswith("report_dir (karmada_report_dir): cannot write the report to ")
 
 
 def test_documentation_matches_the_argument_spec():

@@ -86,6 +86,6 @@ def test_clients_turn_unusable_settings_into_reasons():
     kube, prometheus = module.clients({"kubeconfig": "/nonexistent/kubeconfig", "prometheus": {"url": "prometheus:9090"}})
     assert isinstance(kube, recovery.Missing) and kube.reason
     assert isinstance(prometheus, recovery.Missing)
-    assert prometheus.reason == "invalid Prometheus settings: url: 'prometheus:9090' is not an http:// or https:// URL"
+    assert prometheus.reason == "invalid Prometheus settings: url (karmada_prometheus_url): 'prometheus:9090' is not an http:// or https:// URL"
     _kube, none = module.clients({"kubeconfig": "/nonexistent/kubeconfig", "prometheus": {"url": ""}})
     assert none.reason.startswith("no Prometheus URL configured")

@@ -53,13 +53,13 @@ def test_writes_every_format_and_returns_the_verdict(tmp_path):
 def test_check_mode_still_writes_the_report(tmp_path):
     result = run({"findings": findings(), "report_dir": str(tmp_path), "_ansible_check_mode": True})
     assert result["changed"] is False
-    assert sorted(os.listdir(str(tmp_path))) == ["report.html", "report.json", "report.md"]
+    assert sorted(os.listdir(str(tmp_path))) == [".report.lock", "report.html", "report.json", "report.md"]
 
 
 def test_formats_choose_the_files(tmp_path):
     result = run({"findings": findings(), "report_dir": str(tmp_path), "formats": ["json"]})
     assert list(result["paths"]) == ["json"]
-    assert os.listdir(str(tmp_path)) == ["report.json"]
+    assert sorted(os.listdir(str(tmp_path))) == [".report.lock", "report.json"]
 
 
 def test_a_malformed_finding_fails_naming_the_check_and_field(tmp_path):
@@ -75,7 +75,7 @@ def test_an_unwritable_report_dir_fails_naming_it(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = run({"findings": findings(), "report_dir": str(blocker / "out")}, FailJson)
-    assert result["msg"].startswith("report_dir: cannot write the report to ")
+    assert result["msg"].startswith("report_dir (karmada_report_dir): cannot write the report to ")
     assert os.listdir(str(tmp_path)) == ["file"]
 
 
