@@ -115,6 +115,18 @@ def map_exception(exc, where=None):
     return CheckUnavailable("%s: %s" % (name, _short(exc)))
 
 
+def side_query(observation, what, read, default=None):
+    """``read()``, or ``default`` when it fails: a side query must not sink the check that made it.
+
+    The reason is kept in ``observation["unread"][what]`` for the finding to show (``_report.note_unread``).
+    Only for reads whose absence the check can say out loud; the check's own object lists stay fatal."""
+    try:
+        return read()
+    except Exception as exc:  # pylint: disable=broad-except
+        observation.setdefault("unread", {})[what] = map_exception(exc).reason
+        return default
+
+
 def _is_reset(exc):
     """The server (or a proxy) cut the connection: a reset, or a response that ended before it began."""
     text = str(exc)
