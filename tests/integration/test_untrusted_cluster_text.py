@@ -43,6 +43,13 @@ def planted(tmp_path_factory):
                  "source": {"component": "binding-controller"}, "firstTimestamp": NOW, "lastTimestamp": NOW}
         created = handle.raw("POST", "/api/v1/namespaces/default/events", body=event)
         assert created.status == 201, created.body
+        # A second one whose message holds a lone surrogate (a JSON escape no UTF-8 text can carry).
+        bad = dict(event, metadata={"name": "web-deployment.planted", "namespace": "default"},
+                   involvedObject=dict(event["involvedObject"], name="web-deployment"))
+        body = json.dumps(dict(bad, message="MARK-SURROGATE")).replace("MARK-SURROGATE", "lone \\ud800 surrogate")
+        created = handle.raw("POST", "/api/v1/namespaces/default/events", body=body.encode(),
+                             headers={"Content-Type": "application/json"})
+        assert created.status == 201, created.body
         # A controller-manager error line whose error text is the attacker's (a webhook's answer, say),
         # plus one line of invalid UTF-8 and a lone surrogate's bytes.
         handle.control("POST", "logs", {
@@ -89,6 +96,7 @@ def test_jinja_in_cluster_objects_stays_text_in_diagnose(planted):
     assert not any("42" in s and "6 * 7" not in s and "lookup" in s for s in _strings(report))
     # The invalid bytes were read as text with replacement characters, not the end of the run.
     assert "bad \ufffd\ufffd bytes" in "\n".join(_strings(checks["controller_logs"])), logs
+    assert "lone \ufffd surrogate" in "\n".join(_strings(checks["sync_failure_events"])), events
 
 
 def test_jinja_in_cluster_objects_stays_text_in_audit(planted):
