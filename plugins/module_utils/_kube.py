@@ -80,7 +80,7 @@ def describe_api_exception(exc):
     except (TypeError, ValueError):
         message = (exc.body or "")[:200] if isinstance(exc.body, str) else ""
     status = getattr(exc, "status", None)
-    label = {401: "unauthorized", 403: "forbidden", 404: "not found", 429: "throttled", 500: "server error",
+    label = {401: "unauthorized", 403: "forbidden", 404: "not found", 410: "gone", 429: "throttled", 500: "server error",
              503: "unavailable", 504: "timeout"}.get(status, "HTTP %s" % status if status else "API error")
     if not status:
         return "API error: %s" % (getattr(exc, "reason", None) or exc)
@@ -252,11 +252,15 @@ class KubeClient:
             raise
 
     def list(self, path, query=None, limit=None):
-        """Yield every item of a collection, page by page. A 410 Gone restarts the list once."""
+        """Yield every item of a collection, page by page. A 410 Gone restarts the list once.
+
+        The items of the pages before the 410 were yielded already, so the restarted list skips them (by uid,
+        else namespace/name): a check counting events must not count a page twice."""
         query = dict(query or {})
         page_size = limit or self.page_size
         restarted = False
         token = None
+        seen = set()
         while True:
             params = dict(query, limit=page_size)
             if token:
@@ -268,7 +272,13 @@ class KubeClient:
                     restarted, token = True, None
                     continue
                 raise
-            yield from page.get("items") or []
+            for item in page.get("items") or []:
+                key = _identity(item)
+                if restarted and key in seen:
+                    continue
+                if key is not None:
+                    seen.add(key)
+                yield item
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return
@@ -308,6 +318,14 @@ class KubeClient:
         write, it is not retried on a server error: the first attempt may have been applied.
         """
         return self._call("PUT", path, body=body)
+
+
+def _identity(item):
+    """What names one listed object across two reads of a list."""
+    if not isinstance(item, dict):
+        return item if isinstance(item, (str, int)) else None
+    meta = item.get("metadata") or {}
+    return meta.get("uid") or (meta.get("namespace"), meta.get("name"))
 
 
 def disable_hidden_retries(dynamic_client):

@@ -127,20 +127,26 @@ def _run(playbook, kubeconfig, report_dir, prometheus_url, *extra):
 
 # id: (Karmada API faults, Prometheus stub mode, {check: words its reason must contain})
 CASES = {
+    # recent_changes reads the override policies too (what changed), so both depend on that list.
     "api-500": ([{"server": KARMADA, "path": OVERRIDES, "status": 500, "message": "etcdserver: leader changed"}],
-                "empty", {"override_policies": "server error (500)"}),
+                "empty", {"override_policies": "server error (500)", "recent_changes": "server error (500)"}),
     "api-503": ([{"server": KARMADA, "path": BINDINGS, "status": 503}], "400",
                 {"binding_status": "unavailable (503)"}),
-    "api-429-short-retry-after": ([{"server": KARMADA, "path": CLUSTERS, "status": 429, "retry_after": 1,
-                                    "times": 1}], "nonjson", {}),
+    # Passing faults are retried and leave no trace: a 429 with a short Retry-After, and a 410 Gone (an
+    # expired list) that restarts the list once. The 410 hits a first page here: the healthy scenario fits in one
+    # page; tests/unit test_kube.py and test_an_expired_continue_page_restarts_the_list cover a continue page.
+    "api-429-short-retry-after-and-410-once": (
+        [{"server": KARMADA, "path": CLUSTERS, "status": 429, "retry_after": 1, "times": 1},
+         {"server": KARMADA, "path": BINDINGS, "status": 410, "times": 1,
+          "message": "The provided continue parameter is too old"}], "nonjson", {}),
     "api-429-huge-retry-after": ([{"server": KARMADA, "path": EVENTS, "status": 429, "retry_after": 3600}],
                                  "slow", {"sync_failure_events": "throttled (429)"}),
     "api-latency-past-timeout": ([{"server": KARMADA, "path": BINDINGS, "action": "latency", "latency": 4}],
                                  "empty", {"binding_status": "timeout"}),
     "api-connection-reset": ([{"server": KARMADA, "path": NAMESPACES, "action": "reset"}], "empty",
                              {"execution_namespaces": "connection reset"}),
-    "api-malformed-json": ([{"server": KARMADA, "path": OVERRIDES, "action": "malformed"}], "empty",
-                           {"override_policies": "malformed response"}),
+    "api-malformed-json": ([{"server": KARMADA, "path": OVERRIDES, "action": "malformed"}], "down",
+                           {"override_policies": "malformed response", "recent_changes": "malformed response"}),
     "api-401": ([{"server": KARMADA, "status": 401}], "empty",
                 {c: "unauthorized (401)" for c in ("sync_failure_events", "execution_namespaces", "override_policies",
                                                    "binding_status", "recent_changes")}),
@@ -148,18 +154,18 @@ CASES = {
                                "message": 'clusterresourcebindings.work.karmada.io is forbidden: User "oncall" '
                                           'cannot list resource "clusterresourcebindings"'}],
                              "empty", {"binding_status": "forbidden (403)"}),
-    "api-410-gone-once": ([{"server": KARMADA, "path": BINDINGS, "status": 410, "times": 1,
-                            "message": "The provided continue parameter is too old"}], "down", {}),
-    # No fault injected: the connection itself is broken (see KUBECONFIG_CHANGES).
-    "host-unreachable": ([], "empty", {"controller_logs": "unreachable"}),
-    "wrong-ca": ([], "empty", {c: "TLS: certificate verify failed" for c in (
-        "sync_failure_events", "execution_namespaces", "override_policies", "binding_status", "recent_changes")}),
+    # No fault injected: the connections themselves are broken (see KUBECONFIG_CHANGES): the Karmada API
+    # server's certificate is not signed by the CA given, and the host cluster refuses connections. rbac
+    # learns the controller's identity from the logs it could not read.
+    "wrong-ca-and-host-unreachable": ([], "empty", dict({c: "TLS: certificate verify failed" for c in (
+        "sync_failure_events", "execution_namespaces", "override_policies", "binding_status", "recent_changes")},
+        controller_logs="unreachable", rbac="no log")),
 }
 CLOSED_PORT = "https://127.0.0.1:9"
 # A CA bundle that did not sign the emulator's certificate: the system's public roots.
 OTHER_CA = "/etc/ssl/certs/ca-certificates.crt"
-KUBECONFIG_CHANGES = {"host-unreachable": {"karmada-host": {"server": CLOSED_PORT}},
-                      "wrong-ca": {"karmada-apiserver": {"certificate-authority": OTHER_CA}}}
+KUBECONFIG_CHANGES = {"wrong-ca-and-host-unreachable": {"karmada-host": {"server": CLOSED_PORT},
+                                                      "karmada-apiserver": {"certificate-authority": OTHER_CA}}}
 # Prometheus stub modes and what the three Prometheus checks must say in each.
 # "empty": Sloth's recording rules absent and the controller not scraped: every query answers no series.
 PROMETHEUS_REASON = {"empty": "scraped", "400": "bad_data", "nonjson": "not JSON", "slow": "timeout",
@@ -202,3 +208,87 @@ def test_a_fault_makes_only_the_checks_that_need_it_unknown(world, case):
     assert unknown == set(expected), {cid: checks[cid].get("error") for cid in unknown}
     for cid, words in expected.items():
         assert words.lower() in checks[cid]["error"].lower(), (cid, checks[cid]["error"])
+
+
+def test_an_expired_continue_page_restarts_the_list(world):
+    """410 Gone on a continue page (the list's snapshot was compacted): the client starts the list again once,
+    and a second 410 makes it give up with the server's reason instead of looping."""
+    from ansible_collections.karmada.runbooks.plugins.module_utils._kube import KubeClient, map_exception
+
+    handle, _stub, _tmp = world
+    handle.clear_faults()
+    client = KubeClient.from_params({"kubeconfig": handle.kubeconfig, "context": "karmada-apiserver"}, timeout=5,
+                                    page_size=1)
+    everything = [n["metadata"]["name"] for n in client.list(NAMESPACES)]
+    assert len(everything) > 2
+    gone = {"server": KARMADA, "path": NAMESPACES, "param": "continue", "status": 410,
+            "message": "The provided continue parameter is too old to display a consistent list result."}
+    handle.add_faults(dict(gone, times=1))
+    assert [n["metadata"]["name"] for n in client.list(NAMESPACES)] == everything
+    handle.clear_faults()
+    handle.add_faults(gone)
+    with pytest.raises(Exception) as caught:
+        list(client.list(NAMESPACES))
+    assert map_exception(caught.value).reason.startswith("gone (410): The provided continue parameter is too old")
+
+
+def test_mitigate_refuses_to_act_on_evidence_it_could_not_gather(world):
+    """The Karmada API server answers 503 to everything: mitigate (plan mode) plans nothing and says why."""
+    handle, _stub, tmp = world
+    handle.clear_faults()
+    handle.add_faults({"server": KARMADA, "path": "/api*", "status": 503})
+    report_dir = tmp / "mitigate"
+    mark = handle.mark()
+    run = _run("playbooks/mitigate.yml", handle.kubeconfig, report_dir, "http://127.0.0.1:9",
+               "-e", "karmada_mitigate_mode=plan")
+    report, _checks_by_id = _assert_completed(run, report_dir)
+    mitigation = report["mitigation"]
+    assert mitigation["actions"] == []
+    assert mitigation["summary"].startswith("refused: nothing is applied, the diagnosis could not gather its evidence")
+    changes = [r for r in handle.requests_since(mark) if r["method"] in ("PUT", "PATCH", "DELETE") and r["status"] < 400]
+    assert changes == []
+
+
+MALFORMED = [
+    # Events with nothing a reader expects: no object, no times, no message, a negative count.
+    ("/api/v1/namespaces/default/events",
+     {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "odd.1", "namespace": "default"},
+      "involvedObject": {}, "reason": "SyncWorkFailed", "source": {"component": "binding-controller"}}),
+    ("/api/v1/namespaces/default/events",
+     {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "odd.2", "namespace": "default"}, "count": -5,
+      "involvedObject": {"kind": "ResourceBinding"}, "reason": "ApplyOverridePolicyFailed", "message": None,
+      "source": {"component": "override-manager"}}),
+    # A binding without a resource and with a nameless target cluster.
+    ("/apis/work.karmada.io/v1alpha2/namespaces/default/resourcebindings",
+     {"apiVersion": "work.karmada.io/v1alpha2", "kind": "ResourceBinding",
+      "metadata": {"name": "odd-rb", "namespace": "default"}, "spec": {"clusters": [{}], "resource": {}}}),
+    # An OverridePolicy whose overrider path is no JSON pointer.
+    ("/apis/policy.karmada.io/v1alpha1/namespaces/default/overridepolicies",
+     {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "OverridePolicy",
+      "metadata": {"name": "odd-op", "namespace": "default"},
+      "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "nginx"}],
+               "overrideRules": [{"overriders": {"plaintext": [{"path": "not a pointer", "operator": "replace",
+                                                                "value": 1}]}}]}}),
+]
+PYTHON_ERRORS = ("TypeError", "KeyError", "AttributeError", "IndexError", "ValueError")
+
+
+def test_malformed_objects_are_data_not_crashes(world):
+    handle, stub, tmp = world
+    stub.mode = "empty"
+    handle.clear_faults()
+    created = []
+    try:
+        for path, body in MALFORMED:
+            answer = handle.raw("POST", path, body=body)
+            assert answer.status == 201, answer.body
+            created.append("%s/%s" % (path, body["metadata"]["name"]))
+        run = _run("playbooks/diagnose.yml", handle.kubeconfig, tmp / "malformed", stub.url)
+        _report, checks = _assert_completed(run, tmp / "malformed")
+        unknown = {cid: c["error"] for cid, c in checks.items() if c["status"] == "unknown"}
+        assert set(unknown) == PROMETHEUS_CHECKS, unknown
+        assert not [e for e in unknown.values() if any(name in e for name in PYTHON_ERRORS)]
+    finally:
+        for path in created:
+            handle.raw("DELETE", path)
+

@@ -58,7 +58,8 @@ def test_list_follows_continue_tokens():
 def test_an_expired_continue_token_restarts_the_list_once():
     kube = client([{"items": [1, 2], "metadata": {"continue": "t1"}}, api_error(410, "too old"),
                    {"items": [1, 2, 3], "metadata": {}}])
-    assert list(kube.list("/api/v1/namespaces")) == [1, 2, 1, 2, 3]
+    # The restarted list does not yield the first page's items again (a count of events must not double).
+    assert list(kube.list("/api/v1/namespaces")) == [1, 2, 3]
     with pytest.raises(_kube.ApiException):
         list(client([api_error(410), api_error(410)]).list("/api/v1/namespaces"))
 
