@@ -39,8 +39,8 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     OVERRIDE_POLICIES,
     events_in,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import compare_namespaces
 from ansible_collections.karmada.runbooks.plugins.module_utils._kube import side_query
+from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import compare_namespaces
 from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, note_unread, signal
 from ansible_collections.karmada.runbooks.plugins.module_utils._selectors import policy_key, policy_ref
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, utcnow

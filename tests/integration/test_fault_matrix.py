@@ -23,6 +23,8 @@ from conftest import REPO_ROOT, VENV_BIN, EmulatorHandle
 pytestmark = pytest.mark.emulator
 
 PROMETHEUS_CHECKS = {"slo_burn_rate", "binding_sync_error_rate", "workqueue"}
+# The checks that list from the Karmada API server (rbac only creates reviews when the logs show denials).
+KARMADA_CHECKS = ("sync_failure_events", "execution_namespaces", "override_policies", "binding_status", "recent_changes")
 KARMADA = "karmada-apiserver"
 EVENTS = "/api/v1/events"
 BINDINGS = "/apis/work.karmada.io/v1alpha2/resourcebindings"
@@ -47,7 +49,7 @@ class PrometheusStub(http.server.ThreadingHTTPServer):
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.server_address[1]
+        return f"http://127.0.0.1:{self.server_address[1]}"
 
 
 class _PrometheusHandler(http.server.BaseHTTPRequestHandler):
@@ -103,7 +105,8 @@ def _kubeconfig_variant(handle, path, **changes):
         config = yaml.safe_load(stream)
     for cluster in config["clusters"]:
         for key, value in changes.get(cluster["name"], {}).items():
-            cluster["cluster"].pop("certificate-authority-data", None) if key == "certificate-authority" else None
+            if key == "certificate-authority":      # a CA file replaces the inline one
+                cluster["cluster"].pop("certificate-authority-data", None)
             cluster["cluster"][key] = value
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return str(path)
@@ -148,8 +151,7 @@ CASES = {
     "api-malformed-json": ([{"server": KARMADA, "path": OVERRIDES, "action": "malformed"}], "down",
                            {"override_policies": "malformed response", "recent_changes": "malformed response"}),
     "api-401": ([{"server": KARMADA, "status": 401}], "empty",
-                {c: "unauthorized (401)" for c in ("sync_failure_events", "execution_namespaces", "override_policies",
-                                                   "binding_status", "recent_changes")}),
+                dict.fromkeys(KARMADA_CHECKS, "unauthorized (401)")),
     "api-403-one-resource": ([{"server": KARMADA, "path": CLUSTER_BINDINGS, "status": 403,
                                "message": 'clusterresourcebindings.work.karmada.io is forbidden: User "oncall" '
                                           'cannot list resource "clusterresourcebindings"'}],
@@ -157,15 +159,14 @@ CASES = {
     # No fault injected: the connections themselves are broken (see KUBECONFIG_CHANGES): the Karmada API
     # server's certificate is not signed by the CA given, and the host cluster refuses connections. rbac
     # learns the controller's identity from the logs it could not read.
-    "wrong-ca-and-host-unreachable": ([], "empty", dict({c: "TLS: certificate verify failed" for c in (
-        "sync_failure_events", "execution_namespaces", "override_policies", "binding_status", "recent_changes")},
-        controller_logs="unreachable", rbac="no log")),
+    "wrong-ca-and-host-unreachable": ([], "empty", dict(dict.fromkeys(KARMADA_CHECKS, "TLS: certificate verify failed"),
+                                                        controller_logs="unreachable", rbac="no log")),
 }
 CLOSED_PORT = "https://127.0.0.1:9"
 # A CA bundle that did not sign the emulator's certificate: the system's public roots.
 OTHER_CA = "/etc/ssl/certs/ca-certificates.crt"
-KUBECONFIG_CHANGES = {"wrong-ca-and-host-unreachable": {"karmada-host": {"server": CLOSED_PORT},
-                                                      "karmada-apiserver": {"certificate-authority": OTHER_CA}}}
+KUBECONFIG_CHANGES = {"wrong-ca-and-host-unreachable": {
+    "karmada-host": {"server": CLOSED_PORT}, "karmada-apiserver": {"certificate-authority": OTHER_CA}}}
 # Prometheus stub modes and what the three Prometheus checks must say in each.
 # "empty": Sloth's recording rules absent and the controller not scraped: every query answers no series.
 PROMETHEUS_REASON = {"empty": "scraped", "400": "bad_data", "nonjson": "not JSON", "slow": "timeout",
@@ -203,7 +204,7 @@ def test_a_fault_makes_only_the_checks_that_need_it_unknown(world, case):
     _report, checks = _assert_completed(run, report_dir)
     expected = dict(expected)
     if PROMETHEUS_REASON[prometheus_mode]:
-        expected.update({c: PROMETHEUS_REASON[prometheus_mode] for c in PROMETHEUS_CHECKS})
+        expected.update(dict.fromkeys(PROMETHEUS_CHECKS, PROMETHEUS_REASON[prometheus_mode]))
     unknown = {cid for cid, c in checks.items() if c["status"] == "unknown"}
     assert unknown == set(expected), {cid: checks[cid].get("error") for cid in unknown}
     for cid, words in expected.items():
@@ -282,7 +283,7 @@ def test_malformed_objects_are_data_not_crashes(world):
         for path, body in MALFORMED:
             answer = handle.raw("POST", path, body=body)
             assert answer.status == 201, answer.body
-            created.append("%s/%s" % (path, body["metadata"]["name"]))
+            created.append(f"{path}/{body['metadata']['name']}")
         run = _run("playbooks/diagnose.yml", handle.kubeconfig, tmp / "malformed", stub.url)
         _report, checks = _assert_completed(run, tmp / "malformed")
         unknown = {cid: c["error"] for cid, c in checks.items() if c["status"] == "unknown"}
@@ -291,4 +292,3 @@ def test_malformed_objects_are_data_not_crashes(world):
     finally:
         for path in created:
             handle.raw("DELETE", path)
-

@@ -16,7 +16,7 @@ from conftest import REPO_ROOT, VENV_BIN, EmulatorHandle
 
 pytestmark = pytest.mark.emulator
 
-_NOW = datetime.datetime.now(datetime.timezone.utc)
+_NOW = datetime.datetime.now(datetime.UTC)
 NOW = _NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
 KLOG_NOW = _NOW.strftime("E%m%d %H:%M:%S.%f")   # klog's header (k8s.io/klog/v2 v2.130.1, klog.go formatHeader)
 

@@ -13,8 +13,7 @@ import pytest
 
 from ansible_collections.karmada.runbooks.plugins.module_utils import _bindings, _changes, _overrides
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable
-from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
-    CLUSTERS, EVENTS, NAMESPACES, OVERRIDE_POLICIES, RESOURCE_BINDINGS, WORKS)
+from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import CLUSTERS, EVENTS, NAMESPACES, OVERRIDE_POLICIES, RESOURCE_BINDINGS, WORKS
 
 THROTTLED = CheckUnavailable("throttled (429) on /api/v1/events: the server asks to retry after 3600s", 429)
 TIMEOUT = CheckUnavailable("timeout: no answer talking to https://karmada:5443 within the request timeout")
