@@ -50,6 +50,14 @@ def planted(tmp_path_factory):
         created = handle.raw("POST", "/api/v1/namespaces/default/events", body=body.encode(),
                              headers={"Content-Type": "application/json"})
         assert created.status == 201, created.body
+        # A binding's FullyApplied condition whose message is the attacker's (binding_status shows it).
+        path = "/apis/work.karmada.io/v1alpha2/namespaces/default/resourcebindings/nginx-deployment"
+        binding = handle.raw("GET", path).json()
+        for condition in binding["status"]["conditions"]:
+            if condition["type"] == "FullyApplied":
+                condition.update(status="False", reason="FullyAppliedFailed", message=text)
+        updated = handle.raw("PUT", path + "/status", body=binding)
+        assert updated.status == 200, updated.body
         # A controller-manager error line whose error text is the attacker's (a webhook's answer, say),
         # plus one line of invalid UTF-8 and a lone surrogate's bytes.
         handle.control("POST", "logs", {
@@ -89,10 +97,12 @@ def test_jinja_in_cluster_objects_stays_text_in_diagnose(planted):
     checks = {c["id"]: c for c in report["checks"]}
     events = json.dumps(checks["sync_failure_events"])
     logs = json.dumps(checks["controller_logs"])
+    bindings = json.dumps(checks["binding_status"])
     # Each planted text arrived literally (JSON-escaped the same way in both).
     literal = json.dumps(text)[1:-1]
     assert literal in events, events[:2000]
     assert literal in logs, logs[:2000]
+    assert literal in bindings, bindings[:2000]
     assert not any("42" in s and "6 * 7" not in s and "lookup" in s for s in _strings(report))
     # The invalid bytes were read as text with replacement characters, not the end of the run.
     assert "bad \ufffd\ufffd bytes" in "\n".join(_strings(checks["controller_logs"])), logs
