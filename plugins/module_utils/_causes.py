@@ -212,7 +212,7 @@ CATALOGUE = {
             r"not yet ready to handle request",
             # karmada v1.18.2 pkg/resourceinterpreter/customized/declarative/luavm/lua.go RunScript / ReviseReplica
             r"not found function (?P<function>\w+)",
-            r"(?P<function>\w+) is not a function: ",
+            r"\b(?P<function>\w+) is not a function: ",
             r"expect the returned (?:requires|replica) type is table but got",
             # yuin/gopher-lua v1.1.1: runtime errors carry the chunk position "<string>:<line>:" (DoString),
             # syntax errors "<string> line:<n>(column:<m>) near" (parse/lexer.go).

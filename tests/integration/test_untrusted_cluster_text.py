@@ -61,7 +61,10 @@ def planted(tmp_path_factory):
         # A controller-manager error line whose error text is the attacker's (a webhook's answer, say),
         # plus one line of invalid UTF-8 and a lone surrogate's bytes.
         handle.control("POST", "logs", {
-            "klog": [{"severity": "E", "source": "controller.go:324", "message": "Reconciler error", "err": text}],
+            "klog": [{"severity": "E", "source": "controller.go:324", "message": "Reconciler error", "err": text},
+                     # a megabyte-long error with terminal escapes (clear screen, set title) in it
+                     {"severity": "E", "source": "controller.go:324", "message": "Reconciler error",
+                      "err": "\x1b[2J\x1b]0;pwned\x07" + "x" * 1_000_000}],
             "raw_base64": [base64.b64encode(KLOG_NOW.encode() + b"       1 x.go:1] failed: bad \xff\xfe bytes "
                                             b"\xed\xa0\x80 here").decode()]})
         yield handle, marker, text, tmp
@@ -104,6 +107,8 @@ def test_jinja_in_cluster_objects_stays_text_in_diagnose(planted):
     assert literal in logs, logs[:2000]
     assert literal in bindings, bindings[:2000]
     assert not any("42" in s and "6 * 7" not in s and "lookup" in s for s in _strings(report))
+    # The megabyte line did not become a megabyte of report (samples are cut).
+    assert (tmp / "diagnose" / "report.json").stat().st_size < 200_000
     # The invalid bytes were read as text with replacement characters, not the end of the run.
     assert "bad \ufffd\ufffd bytes" in "\n".join(_strings(checks["controller_logs"])), logs
     assert "lone \ufffd surrogate" in "\n".join(_strings(checks["sync_failure_events"])), events
