@@ -29,7 +29,8 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     execution_space,
     work_name,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import side_query
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, note_unread
 
 CHECK_ID = "binding_status"
 MAX_LISTED = 100
@@ -78,7 +79,8 @@ class WorkIndex:
     Feeding it the Works one by one keeps memory flat however many Works (and manifests) there are.
     """
 
-    def __init__(self, works=None):
+    def __init__(self, works=None, unread=False):
+        self.unread = unread
         self.names = set()
         self.ids = set()
         self.count = 0
@@ -99,6 +101,8 @@ class WorkIndex:
                 self.ids.add((namespace, labels[key]))
 
     def has(self, namespace, name, binding_id=None):
+        if self.unread:         # the list failed: never claim a Work missing
+            return True
         return (namespace, name) in self.names or bool(binding_id and (namespace, binding_id) in self.ids)
 
 
@@ -187,14 +191,17 @@ def observe(client):
     bindings += [dict(b, kind=CRB_KIND) for b in client.list(CLUSTER_RESOURCE_BINDINGS)]
     # Works only explain bindings that are not fully applied; the list is streamed into an index of
     # names, so large manifests are never held.
-    works = WorkIndex(client.list(WORKS)) if unsettled_bindings(bindings) else WorkIndex()
-    return {"bindings": bindings, "works": works, "list_requests": client.requests}
+    # Works that cannot be read leave the bindings' own status standing: no binding is then said to lack one.
+    observation = {"bindings": bindings}
+    works = (side_query(observation, "works", lambda: WorkIndex(client.list(WORKS)), WorkIndex(unread=True))
+             if unsettled_bindings(bindings) else WorkIndex())
+    return dict(observation, works=works, list_requests=client.requests)
 
 
 def assess(observation):
     """The ``binding_status`` finding from what ``observe`` returned (pure)."""
-    return binding_finding(summarize(observation["bindings"], observation["works"]),
-                           {"list_requests": observation["list_requests"]})
+    return note_unread(binding_finding(summarize(observation["bindings"], observation["works"]),
+                                       {"list_requests": observation["list_requests"]}), observation.get("unread"))
 
 
 def options_from_params(params):

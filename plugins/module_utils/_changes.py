@@ -39,8 +39,9 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     OVERRIDE_POLICIES,
     events_in,
 )
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import side_query
 from ansible_collections.karmada.runbooks.plugins.module_utils._namespaces import compare_namespaces
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, note_unread, signal
 from ansible_collections.karmada.runbooks.plugins.module_utils._selectors import policy_key, policy_ref
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_datetime, utcnow
 
@@ -270,14 +271,15 @@ def observe(client, options):
     """
     policies = [dict(p, kind=OP_KIND) for p in client.list(OVERRIDE_POLICIES)]
     policies += [dict(p, kind=COP_KIND) for p in client.list(CLUSTER_OVERRIDE_POLICIES)]
-    observation = {"policies": policies, "clusters": list(client.list(CLUSTERS)),
-                   "namespaces": list(client.list(NAMESPACES)),
-                   "cluster_events": list(client.list(CLUSTER_EVENTS,
-                                                      {"fieldSelector": "involvedObject.kind=%s" % CLUSTER_KIND})),
-                   "failure_events": []}
+    observation = {"policies": policies, "clusters": list(client.list(CLUSTERS)), "failure_events": []}
+    # Policies and clusters are what changes; namespaces and events add to them, and one that cannot be
+    # read is noted in the finding instead of hiding the changes that were read.
+    observation["namespaces"] = side_query(observation, "namespaces", lambda: list(client.list(NAMESPACES)), [])
+    observation["cluster_events"] = side_query(observation, "cluster events", lambda: list(client.list(
+        CLUSTER_EVENTS, {"fieldSelector": "involvedObject.kind=%s" % CLUSTER_KIND})), [])
     if any(not change["current"] for change in policy_changes(policies, options["since"])):
-        observation["failure_events"] = list(client.list(
-            EVENTS, {"fieldSelector": field_selector(APPLY_OVERRIDE_POLICY_FAILED)}))
+        observation["failure_events"] = side_query(observation, "ApplyOverridePolicyFailed events", lambda: list(
+            client.list(EVENTS, {"fieldSelector": field_selector(APPLY_OVERRIDE_POLICY_FAILED)})), [])
     observation["requests"] = client.requests
     return observation
 
@@ -297,7 +299,8 @@ def assess(observation, options):
     for event in observation.get("failure_events") or []:
         failures.add(event)
     extra = {"list_requests": observation["requests"]} if "requests" in observation else None
-    return changes_finding(changes, since, correlate(changes, failures.summary()), extra)
+    return note_unread(changes_finding(changes, since, correlate(changes, failures.summary()), extra),
+                       observation.get("unread"))
 
 
 def check(client, options):

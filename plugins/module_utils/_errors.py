@@ -59,3 +59,46 @@ def plain_type_name(value):
         if kind.__module__ == "builtins" and kind is not object:
             return kind.__name__
     return type(value).__name__
+
+
+def tls_reason(exc):
+    """``"TLS: certificate verify failed: <why>"`` when ``exc`` (or what it wraps) is a TLS failure, else None.
+
+    urllib3 and urllib bury the SSL error (MaxRetryError -> SSLError -> ssl.SSLCertVerificationError, or
+    URLError.reason), and their text starts with the pool's repr, so a cut message loses the part that
+    says what to fix. This finds the innermost TLS error and keeps OpenSSL's reason."""
+    seen = set()
+    pending = [exc]
+    found = None
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        name = type(current).__name__
+        text = _text(current)
+        if "SSL" in name or "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text:
+            found = current
+        pending.extend([getattr(current, "reason", None), getattr(current, "__cause__", None),
+                        getattr(current, "__context__", None)])
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+    if found is None:
+        return None
+    verify = getattr(found, "verify_message", None)
+    text = _text(found)
+    if verify or "CERTIFICATE_VERIFY_FAILED" in text:
+        why = verify or text.split("certificate verify failed:", 1)[-1].split("(_ssl.c", 1)[0]
+        return "TLS: certificate verify failed: %s" % why.strip(" :)")
+    # The SSL library's own words without the wrapper's repr: the last "[SSL: ...] ..." part.
+    if "[SSL" in text:
+        text = text[text.rindex("[SSL"):]
+    text = text.replace("SSLError\n", "").strip().rstrip(")")
+    return "TLS: %s" % (text if len(text) <= 200 else text[:200] + "...")
+
+
+def _text(exc):
+    """str(exc), or its ``reason`` when str() fails (an ApiException built without a response)."""
+    try:
+        return str(exc)
+    except Exception:  # pylint: disable=broad-except
+        return str(getattr(exc, "reason", "") or "")

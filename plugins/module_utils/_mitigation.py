@@ -587,7 +587,7 @@ def plan(report, observation, options, deployment=None, now=None, deployment_err
             apply[RESTART] = restart["details"]
     return {"actions": actions, "apply": apply if effective == "apply" or options["check_mode"] else {},
             "planned_apply": sorted(apply), "effective_mode": effective, "stopped": stop is not None,
-            "restart_blockers": blockers, "summary": plan_summary(actions, effective, options, stop)}
+            "restart_blockers": blockers, "summary": plan_summary(actions, effective, options, stop, refuse)}
 
 
 def _plan_restart(report, triggers, blockers, unknown_keys, stop, refuse, options, deployment, now, pending,
@@ -627,11 +627,14 @@ def _plan_restart(report, triggers, blockers, unknown_keys, stop, refuse, option
     return action
 
 
-def plan_summary(actions, effective, options, stop):
+def plan_summary(actions, effective, options, stop, refuse=None):
     if stop is not None:
         return "stopped: API server errors come first, see the Karmada API Server Availability runbook"
     planned = [a for a in actions if a["status"] == "planned"]
     reports = [a for a in actions if a["kind"] == "report"]
+    if refuse and not planned:
+        # "No cause found" would read as "healthy"; the truth is that nothing was there to judge from.
+        return "refused: nothing is applied, %s" % refuse
     if not actions:
         return "nothing to do: the diagnosis found no cause to act on"
     if effective == "plan":

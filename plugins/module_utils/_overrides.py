@@ -39,9 +39,9 @@ from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import (
     RB_KIND,
     RESOURCE_BINDINGS,
 )
-from ansible_collections.karmada.runbooks.plugins.module_utils._kube import resource_path
+from ansible_collections.karmada.runbooks.plugins.module_utils._kube import resource_path, side_query
 from ansible_collections.karmada.runbooks.plugins.module_utils._overriders import dry_run
-from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, signal
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import evidence, finding, note_unread, signal
 from ansible_collections.karmada.runbooks.plugins.module_utils._selectors import (
     applicable_rules,
     could_apply,
@@ -345,7 +345,9 @@ def observe(client, options):
         if candidates:
             observation["templates"] = fetch_templates(client, [ref for _binding, ref in candidates])
             observation["clusters"] = list(client.list(CLUSTERS))
-        observation["events"] = list(client.list(EVENTS, {"fieldSelector": field_selector(APPLY_OVERRIDE_POLICY_FAILED)}))
+        # The events only confirm what the dry run of the policies finds: their failure is noted, not fatal.
+        observation["events"] = side_query(observation, "ApplyOverridePolicyFailed events", lambda: list(
+            client.list(EVENTS, {"fieldSelector": field_selector(APPLY_OVERRIDE_POLICY_FAILED)})), [])
     observation["requests"] = client.requests
     return observation
 
@@ -364,7 +366,7 @@ def assess(observation, options):
     for event in observation.get("events") or []:
         events.add(event)
     extra = {"requests": observation["requests"]} if "requests" in observation else None
-    return override_finding(policies, analysis, events, extra)
+    return note_unread(override_finding(policies, analysis, events, extra), observation.get("unread"))
 
 
 def check(client, options):

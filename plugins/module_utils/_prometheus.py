@@ -32,7 +32,7 @@ from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError, open_url
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._defaults import PROMETHEUS_TIMEOUT
-from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError, option_name
+from ansible_collections.karmada.runbooks.plugins.module_utils._errors import CheckUnavailable, InputError, option_name, tls_reason
 from ansible_collections.karmada.runbooks.plugins.module_utils._timeutil import format_rfc3339, parse_duration, parse_epoch
 
 USER_AGENT = "karmada.runbooks"
@@ -301,10 +301,14 @@ class PrometheusClient:
     def _transport_error(self, exc):
         where = self.display_url
         cause = getattr(exc, "reason", None) if isinstance(exc, URLError) else exc
+        # TLS first: a handshake that failed must not read as "unreachable" or "timeout".
+        tls = tls_reason(exc)
+        if tls:
+            return Unavailable("%s talking to %s" % (tls, where))
         if isinstance(cause, (socket.timeout, TimeoutError)) or "timed out" in str(cause).lower():
             return Unavailable("timeout: %s did not answer within %ss (request_timeout)" % (where, self.timeout))
         if isinstance(exc, SSLValidationError) or isinstance(cause, ssl.SSLError):
-            return Unavailable("TLS error talking to %s: %s" % (where, _short(cause)))
+            return Unavailable("TLS: %s talking to %s" % (_short(cause), where))
         if isinstance(cause, ConnectionRefusedError):
             return Unavailable("unreachable: %s refused the connection" % where)
         if isinstance(cause, socket.gaierror):

@@ -119,6 +119,15 @@ def finding(check_id, status, summary, details=None, evidence_items=None, signal
     return result
 
 
+def note_unread(result, unread):
+    """``result`` (a finding) saying which side reads failed and why (``_kube.side_query``): in
+    ``details.unread`` and at the end of the summary, so a partial answer never passes for a full one."""
+    if unread:
+        result["details"]["unread"] = dict(unread)
+        result["summary"] += " Not read: %s." % "; ".join("%s (%s)" % (what, reason) for what, reason in sorted(unread.items()))
+    return result
+
+
 def add_findings(findings, new):
     """``findings`` with ``new`` appended; a new finding replaces an earlier one of the same check.
 

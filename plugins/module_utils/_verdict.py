@@ -24,6 +24,8 @@ How causes are weighed:
   failing binding for up to ~16 minutes, so after a fix they can sit unsynced; the runbook says
   to restart the controller-manager. Workqueue depth and retry ratio add support when known.
   Bindings whose Works all exist are left out: what they wait for is the member side, not the queue.
+  It is not inferred while a check that names causes (``ELIMINATING_CHECKS``) is unknown: what that
+  check could not read may be the cause, and a restart would not fix it.
 - Unrecognised failures: failure events and error lines that match no cause of the catalogue
   (the ``unclassified`` counts and samples of ``sync_failure_events`` and ``controller_logs``) are
   reported in ``unrecognised``, and make the status ``degraded``: a failure nobody can name is not
@@ -58,6 +60,10 @@ UNRECOGNISED_SAMPLES = 5
 UNRECOGNISED_SAMPLE_CHARS = 500
 
 KEY_CHECKS = ("sync_failure_events", "execution_namespaces", "controller_logs")
+# The checks that name a cause of failing bindings. workqueue_stuck is inferred by elimination ("no current
+# cause explains them"), which only holds when each of them ran: one that could not (a TLS error, a timeout,
+# a forbidden list) may have held the real cause, and restarting the controller-manager would not fix it.
+ELIMINATING_CHECKS = ("sync_failure_events", "controller_logs", "execution_namespaces", "rbac", "override_policies")
 # Checks whose signals come from what already happened (events, log lines), not from present state.
 HISTORICAL_CHECKS = ("sync_failure_events", "controller_logs")
 HISTORICAL_SOURCES = ("event", "log")
@@ -386,7 +392,8 @@ def decide(findings, now=None, threshold=THRESHOLD, stale_after=STALE_AFTER_SECO
         historical_only = stopped and not cause.present()
         built[cause_id] = cause.build(stale_factor if historical_only else 1.0, current=not historical_only)
 
-    if stopped:
+    blind = [f["id"] for f in findings if f.get("id") in ELIMINATING_CHECKS and f.get("status") == "unknown"]
+    if stopped and not blind:
         explainers = [c for c in built.values()
                       if c["id"] != "workqueue_stuck" and c["current"] and c["confidence"] >= threshold]
         unexplained = _unexplained(findings, explainers)

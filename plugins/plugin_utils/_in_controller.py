@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -42,9 +43,17 @@ def _json_default(value):
     raise TypeError("%s is not JSON serializable" % type(value).__name__)
 
 
+# A surrogate code point in a Python str is always a lone one (pairs decode to one code point): a JSON
+# string escape such as "\ud800" in an API answer makes one, and ansible-core refuses the result
+# ("Refusing to deserialize an invalid UTF8 string value"), ending the run.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def as_module_result(result, no_log_values=()):
-    """``result`` as a module would have returned it: JSON data with no_log values masked."""
-    data = json.loads(json.dumps(result, default=_json_default))
+    """``result`` as a module would have returned it: JSON data with no_log values masked, and every lone
+    surrogate replaced by U+FFFD so one bad string read from a cluster cannot end the run."""
+    text = _LONE_SURROGATE.sub("\ufffd", json.dumps(result, default=_json_default, ensure_ascii=False))
+    data = json.loads(text)
     return remove_values(data, no_log_values) if no_log_values else data
 
 

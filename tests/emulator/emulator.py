@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -12,6 +13,7 @@ import yaml
 from . import errors, tls
 from .faults import FaultInjector, FaultSpecError
 from .host import DeploymentController, serve_pod_logs, serve_scale
+from .karmada.controller_manager import CONTAINER as CONTROLLER_CONTAINER
 from .karmada.history import new_apiserver_registry, request_labels
 from .logs import LogBook
 from .metrics import MetricsServer
@@ -215,6 +217,8 @@ class Emulator:
                 except (FaultSpecError, TypeError) as exc:
                     raise errors.bad_request(str(exc)) from None
             return Response(body={"faults": self.faults.list()})
+        if what == "logs" and request.method == "POST":
+            return Response(body={"appended": self._plant_log_lines(request.json_body())})
         if what == "compact" and request.method == "POST":
             for store in self.stores.values():
                 store.compact()
@@ -223,6 +227,25 @@ class Emulator:
             return Response(body={name: {t.plural: store.count(t) for t in self.registries[name].types
                                          if store.count(t)} for name, store in self.stores.items()})
         raise errors.ApiError(404, "NotFound", f"no emulator control endpoint {what!r}", {})
+
+    def _plant_log_lines(self, spec):
+        """Lines a test wants in the leading controller-manager's log (untrusted or malformed text).
+
+        ``{"klog": [{"severity", "source", "message", "err"}...]}`` formats them as the controller-manager
+        would; ``{"raw_base64": [...]}`` appends bytes as they are (invalid UTF-8, control characters)."""
+        manager = getattr(self, "controller_manager", None)
+        if manager is None or manager.incarnation is None or not isinstance(spec, dict):
+            raise errors.bad_request("no running controller-manager, or the body is not a mapping")
+        count = 0
+        for item in spec.get("klog") or []:
+            manager.log(item.get("severity", "E"), item.get("source", "controller.go:1"), item["message"],
+                        err=item.get("err"))
+            count += 1
+        for encoded in spec.get("raw_base64") or []:
+            self.logbook.append(manager.config["namespace"], manager.incarnation.pod, CONTROLLER_CONTAINER,
+                                base64.b64decode(encoded))
+            count += 1
+        return count
 
 
 def _write_private(path, data):

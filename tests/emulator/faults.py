@@ -21,6 +21,7 @@ class Fault:
     path: str = "*"
     verb: str = "*"                 # Kubernetes verb (get, list, watch, create, patch, ...) or HTTP method
     server: str = "*"               # karmada-apiserver, karmada-host or *
+    param: str = ""                 # only requests with this query parameter (e.g. continue: a list's next page)
     action: str = "status"
     status: int = 500
     message: str = ""
@@ -54,8 +55,10 @@ class Fault:
     def to_dict(self):
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
-    def matches(self, server, verb, method, path):
+    def matches(self, server, verb, method, path, query=None):
         if self.server not in ("*", server):
+            return False
+        if self.param and not (query or {}).get(self.param):
             return False
         if self.verb not in ("*", verb, method.upper(), method.lower()):
             return False
@@ -83,12 +86,12 @@ class FaultInjector:
         with self._lock:
             return [f.to_dict() for f in self._faults]
 
-    def pick(self, server, verb, method, path):
+    def pick(self, server, verb, method, path, query=None):
         """The faults that fire for this request (latency ones first, at most one failing one)."""
         fired = []
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(server, verb, method, path):
+                if not fault.matches(server, verb, method, path, query):
                     continue
                 if fault.times is not None and fault.hits >= fault.times:
                     continue

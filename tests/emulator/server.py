@@ -184,7 +184,8 @@ class ApiServer:
             request.verb = "watch"
 
     def _inject_faults(self, request):
-        for fault in self.emulator.faults.pick(self.name, request.verb, request.method, request.path):
+        for fault in self.emulator.faults.pick(self.name, request.verb, request.method, request.path,
+                                               request.query):
             if fault.latency:
                 time.sleep(float(fault.latency))
             if fault.action == "status":

@@ -58,7 +58,8 @@ def test_list_follows_continue_tokens():
 def test_an_expired_continue_token_restarts_the_list_once():
     kube = client([{"items": [1, 2], "metadata": {"continue": "t1"}}, api_error(410, "too old"),
                    {"items": [1, 2, 3], "metadata": {}}])
-    assert list(kube.list("/api/v1/namespaces")) == [1, 2, 1, 2, 3]
+    # The restarted list does not yield the first page's items again (a count of events must not double).
+    assert list(kube.list("/api/v1/namespaces")) == [1, 2, 3]
     with pytest.raises(_kube.ApiException):
         list(client([api_error(410), api_error(410)]).list("/api/v1/namespaces"))
 
@@ -122,3 +123,79 @@ def test_resource_paths():
     assert _kube.resource_path("work.karmada.io", "v1alpha1", "works", "karmada-es-m1", "w/1") == \
         "/apis/work.karmada.io/v1alpha1/namespaces/karmada-es-m1/works/w%2F1"
     assert _kube.resource_path("", "v1", "pods", "ns", "p", "log") == "/api/v1/namespaces/ns/pods/p/log"
+
+
+def test_a_retry_after_longer_than_the_cap_is_not_waited_for(monkeypatch):
+    slept = []
+    monkeypatch.setattr(_kube.time, "sleep", slept.append)
+    kube = client([api_error(429, headers={"Retry-After": "3600"})])
+    with pytest.raises(_kube.CheckUnavailable) as caught:
+        kube.get("/api/v1/events")
+    assert slept == [] and kube.requests == 1
+    assert caught.value.reason.startswith("throttled (429) on /api/v1/events: the server asks to retry after 3600s")
+
+
+def test_a_503_with_retry_after_waits_it_on_reads(monkeypatch):
+    slept = []
+    monkeypatch.setattr(_kube.time, "sleep", slept.append)
+    assert client([api_error(503, headers={"Retry-After": "2"}), {"ok": 1}]).get("/version") == {"ok": 1}
+    assert slept == [2.0]
+
+
+def test_urllib3_retries_are_turned_off_on_the_client_and_its_open_pools():
+    urllib3 = pytest.importorskip("urllib3")
+    manager = urllib3.PoolManager()
+    manager.connection_from_url("https://127.0.0.1:1")          # a pool opened before
+
+    class ApiClient:
+        configuration = type("Configuration", (), {"retries": None})()
+        rest_client = type("Rest", (), {"pool_manager": manager})()
+
+    dynamic = type("Dynamic", (), {"client": ApiClient()})()
+    _kube.disable_hidden_retries(dynamic)
+    policy = manager.connection_from_url("https://127.0.0.1:1").retries
+    assert policy.read == 0 and policy.status == 0 and not policy.respect_retry_after_header
+    assert manager.connection_from_url("https://127.0.0.1:2").retries is policy
+    assert ApiClient.configuration.retries is policy
+
+
+def test_tls_failures_say_tls_and_keep_openssls_reason():
+    import ssl
+
+    urllib3 = pytest.importorskip("urllib3")
+    inner = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                                            "self-signed certificate in certificate chain (_ssl.c:992)")
+    inner.verify_message = "self-signed certificate in certificate chain"
+    wrapped = urllib3.exceptions.MaxRetryError(None, "/api", urllib3.exceptions.SSLError(inner))
+    reason = _kube.map_exception(wrapped, "https://127.0.0.1:6443").reason
+    assert reason == ("TLS: certificate verify failed: self-signed certificate in certificate chain "
+                      "talking to https://127.0.0.1:6443")
+    # What kubernetes' rest client raises for an SSLError: an ApiException of status 0.
+    api = api_error(0)
+    api.reason = "SSLError\n" + str(urllib3.exceptions.SSLError(inner))
+    assert _kube.map_exception(api).reason.startswith("TLS: certificate verify failed: self-signed certificate")
+
+
+def test_timeouts_and_resets_name_their_cause():
+    urllib3 = pytest.importorskip("urllib3")
+    timeout = urllib3.exceptions.ReadTimeoutError(None, "/api", "Read timed out. (read timeout=1)")
+    assert _kube.map_exception(timeout, "https://k:6443").reason.startswith("timeout: no answer talking to https://k:6443")
+    reset = urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+    assert _kube.map_exception(reset).reason.startswith("connection reset")
+
+
+def test_a_read_cut_by_a_reset_is_tried_once_more():
+    urllib3 = pytest.importorskip("urllib3")
+    reset = urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+    assert client([reset, {"ok": 1}]).get("/version") == {"ok": 1}
+    with pytest.raises(_kube.CheckUnavailable, match="connection reset"):
+        client([reset, reset]).get("/version")
+
+
+def test_invalid_utf8_in_a_response_is_replaced_not_fatal():
+    class Latin(FakeDynamicClient):
+        def request(self, method, path, body=None, query_params=None, **kwargs):
+            response = Response({})
+            response.data = b'{"items": [{"message": "bad \xff here"}]}'
+            return response
+    assert _kube.KubeClient(Latin([])).get("/api/v1/events") == {"items": [{"message": "bad \ufffd here"}]}

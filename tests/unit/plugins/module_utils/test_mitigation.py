@@ -244,6 +244,14 @@ def test_an_unknown_diagnosis_applies_nothing():
     assert "could not gather its evidence" in by_id(result)["restore_execution_namespaces"]["reason"]
 
 
+def test_an_unknown_diagnosis_without_causes_says_it_refused_not_that_all_is_well():
+    rpt = report([], status="unknown", unknown=["sync_failure_events", "execution_namespaces"])
+    result = mitigation.plan(rpt, observation(), options(), deployment(), NOW)
+    assert result["apply"] == {}
+    assert result["summary"].startswith("refused: nothing is applied, the diagnosis could not gather its evidence")
+    assert "sync_failure_events, execution_namespaces" in result["summary"]
+
+
 def test_state_that_could_not_be_read_applies_nothing():
     result = mitigation.plan(missing_namespaces_report(), {"error": "unreachable: connection refused"}, options(),
                              deployment(), NOW)

@@ -185,7 +185,7 @@ def test_http_errors_become_unavailable(status, body, expected):
     (URLError(TimeoutError("timed out")), "timeout:"),
     (TimeoutError("The read operation timed out"), "timeout:"),
     (URLError(socket.gaierror(-2, "Name or service not known")), "unreachable: cannot resolve"),
-    (prom.SSLValidationError("certificate verify failed"), "TLS error"),
+    (prom.SSLValidationError("certificate verify failed"), "TLS: certificate verify failed"),
     (URLError(OSError(113, "No route to host")), "unreachable:"),
 ])
 def test_transport_errors_become_short_reasons(error, expected):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from unittest import mock
 
 import pytest
@@ -83,3 +84,12 @@ def test_an_unexpected_error_fails_the_task_with_a_message_not_a_traceback():
     assert result["failed"] is True
     assert result["msg"] == ("karmada.runbooks.example failed unexpectedly (KeyError: 'details'); "
                              "please report this as a bug of karmada.runbooks")
+
+
+def test_a_lone_surrogate_read_from_a_cluster_becomes_a_replacement_character():
+    # json.loads('"\\ud800"') is how one arrives: a JSON escape in an event message or a log line.
+    result = _in_controller.as_module_result({"finding": {"evidence": [{"text": json.loads('"bad \\ud800 here"')}]},
+                                              "other": "caf\u00e9 \U0001F600"})
+    assert result["finding"]["evidence"][0]["text"] == "bad \ufffd here"
+    assert result["other"] == "caf\u00e9 \U0001F600"      # real characters, astral ones included, stay
+    json.dumps(result).encode("utf-8")                      # and the result is valid UTF-8 again
