@@ -306,7 +306,7 @@ class PrometheusClient:
         if tls:
             return Unavailable("%s talking to %s" % (tls, where))
         if isinstance(cause, (socket.timeout, TimeoutError)) or "timed out" in str(cause).lower():
-            return Unavailable("timeout: %s did not answer within %ss (request_timeout)" % (where, self.timeout))
+            return Unavailable("timeout: %s did not answer within %ss (%s)" % (where, self.timeout, option_name("request_timeout", "prometheus")))
         if isinstance(exc, SSLValidationError) or isinstance(cause, ssl.SSLError):
             return Unavailable("TLS: %s talking to %s" % (_short(cause), where))
         if isinstance(cause, ConnectionRefusedError):

@@ -197,7 +197,7 @@ def test_transport_errors_become_short_reasons(error, expected):
 def test_timeout_reason_names_the_option_and_seconds():
     with pytest.raises(prom.Unavailable) as info:
         client(FakeOpener(URLError(TimeoutError("timed out"))), timeout=4).vector("up")
-    assert "within 4s (request_timeout)" in info.value.reason
+    assert "within 4s (request_timeout (karmada_prometheus_timeout))" in info.value.reason
 
 
 @pytest.mark.parametrize("body", [b"<html>Grafana</html>", {"status": "error", "error": "boom"}, {"status": "success"}])
