@@ -23,9 +23,13 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 VENV_BIN = os.path.join(REPO_ROOT, ".venv", "bin")
 # `make setup` links this checkout into .collections, so tests can import the collection's module_utils
 # (e.g. to check that the emulator and the collection compute Karmada's names alike).
+# Imported through ansible-core's collection finder, installed before any ansible_collections import: a test
+# that loads plugins in-process (awx_job.configure_play) installs it anyway, and a package imported earlier
+# as a plain one would then lack the finder's metadata ("collection metadata was not loaded").
 COLLECTIONS = os.path.join(REPO_ROOT, ".collections")
-if COLLECTIONS not in sys.path:
-    sys.path.append(COLLECTIONS)
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402
+
+init_plugin_loader([COLLECTIONS])
 REAL_KUBECONFIG = os.environ.get("KARMADA_TEST_KUBECONFIG")
 
 

@@ -160,7 +160,7 @@ CASES = {
     # server's certificate is not signed by the CA given, and the host cluster refuses connections. rbac
     # learns the controller's identity from the logs it could not read.
     "wrong-ca-and-host-unreachable": ([], "empty", dict(dict.fromkeys(KARMADA_CHECKS, "TLS: certificate verify failed"),
-                                                        controller_logs="unreachable", rbac="no log")),
+                                                        controller_logs="unreachable", rbac="could not be read")),
 }
 CLOSED_PORT = "https://127.0.0.1:9"
 # A CA bundle that did not sign the emulator's certificate: the system's public roots.
