@@ -61,3 +61,13 @@ attributes:
     support: full
     membership: [karmada.runbooks.prometheus]
 """
+
+    # Every module of this collection has an action plugin of the same name (plugin_utils/_in_controller).
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details: The module runs in the controller's worker process; nothing is copied to or started on a host.
+"""

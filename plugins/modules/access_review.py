@@ -58,6 +58,7 @@ options:
     elements: str
     default: [create, update, get, list, watch]
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - kubernetes.core.k8s_auth_options
   - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY

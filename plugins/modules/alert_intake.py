@@ -31,11 +31,8 @@ options:
     type: str
     default: 5m
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - karmada.runbooks.attributes.READ_ONLY
-attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
 notes:
   - An invalid alert fails the task with a message naming C(karmada_alert) (or C(ansible_eda.event)).
 """

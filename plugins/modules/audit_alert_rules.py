@@ -33,6 +33,7 @@ options:
     type: str
     default: KarmadaBindingSyncWorkAvailabilityBurnRateHigh
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - karmada.runbooks.prometheus
   - karmada.runbooks.attributes.READ_ONLY
   - karmada.runbooks.attributes.PROMETHEUS

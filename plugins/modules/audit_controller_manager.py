@@ -43,6 +43,7 @@ options:
     type: int
     default: 3600
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - kubernetes.core.k8s_auth_options
   - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY

@@ -60,6 +60,7 @@ options:
     description: What was audited, recorded in the report (the same keys as the report module's O(karmada.runbooks.report#module:targets)).
     type: dict
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - karmada.runbooks.attributes
 attributes:
   check_mode:

@@ -63,6 +63,7 @@ options:
     type: int
     default: 30
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - kubernetes.core.k8s_auth_options
   - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY

@@ -57,6 +57,7 @@ options:
     description: Evaluation time (RFC 3339 or epoch seconds), for example the end of the diagnosis window. Default is now.
     type: str
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - karmada.runbooks.prometheus
   - karmada.runbooks.attributes.READ_ONLY
   - karmada.runbooks.attributes.PROMETHEUS

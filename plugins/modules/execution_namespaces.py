@@ -19,6 +19,7 @@ description:
   - Never fails on API errors; the finding is C(unknown) with the reason instead.
 author: karmada.runbooks contributors (@karmada-runbooks)
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - kubernetes.core.k8s_auth_options
   - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY

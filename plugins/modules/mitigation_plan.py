@@ -76,6 +76,7 @@ options:
         cooldown). Without it no restart is planned.
     type: dict
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - kubernetes.core.k8s_auth_options
   - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY

@@ -53,6 +53,7 @@ options:
     choices: [json, md, html]
     default: [json, md, html]
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - karmada.runbooks.attributes
 attributes:
   check_mode:

@@ -32,6 +32,7 @@ options:
       - All events are read when omitted.
     type: str
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - kubernetes.core.k8s_auth_options
   - karmada.runbooks.kube_check
   - karmada.runbooks.attributes.READ_ONLY

@@ -31,11 +31,8 @@ options:
     elements: dict
     required: true
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - karmada.runbooks.attributes.READ_ONLY
-attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
 """
 
 EXAMPLES = r"""

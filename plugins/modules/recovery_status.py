@@ -119,6 +119,7 @@ options:
         default: 15
         aliases: [timeout]
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - kubernetes.core.k8s_auth_options
   - karmada.runbooks.kube_check
   - karmada.runbooks.attributes

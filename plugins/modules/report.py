@@ -102,6 +102,7 @@ options:
         description: Sloth's high-level SLO dashboard (grafana.com 14643).
         type: str
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - karmada.runbooks.attributes
 attributes:
   check_mode:

@@ -83,6 +83,7 @@ options:
     type: str
     default: slo-overview
 extends_documentation_fragment:
+  - karmada.runbooks.attributes.ACTION
   - karmada.runbooks.prometheus
   - karmada.runbooks.attributes.READ_ONLY
   - karmada.runbooks.attributes.PROMETHEUS
