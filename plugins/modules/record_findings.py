@@ -52,11 +52,3 @@ count:
   returned: success
   type: int
 """
-
-
-def main():
-    raise SystemExit("karmada.runbooks.record_findings runs as an action plugin on the controller only")
-
-
-if __name__ == "__main__":
-    main()

@@ -252,7 +252,7 @@ def cmd_serve(args):
 
 
 def _account(value):
-    namespace, _, name = value.partition("/")
+    namespace, _slash, name = value.partition("/")
     from . import validation
     if not namespace or not name or validation.dns1123_label(namespace) or validation.dns1123_subdomain(name):
         raise argparse.ArgumentTypeError(f"{value!r} is not NAMESPACE/NAME of a ServiceAccount")

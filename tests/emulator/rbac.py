@@ -113,7 +113,7 @@ def _atomic(rule):
     out = []
     for group in rule.get("apiGroups") or []:
         for resource in rule.get("resources") or []:
-            plural, _, sub = resource.partition("/")
+            plural, _slash, sub = resource.partition("/")
             for name in rule.get("resourceNames") or [""]:
                 for verb in verbs:
                     compact = {"APIGroups": [group], "Resources": [resource], "Verbs": [verb]}

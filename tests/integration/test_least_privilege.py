@@ -52,9 +52,12 @@ def collection_path(obj):
 
 
 def manifest_objects(server):
+    """The objects of the server's manifests, each a v1 List (one YAML document per file), as kubectl applies them."""
     for name in MANIFESTS[server]:
         with open(os.path.join(RBAC_DIR, name), encoding="utf-8") as handle:
-            yield from (doc for doc in yaml.safe_load_all(handle) if doc)
+            document = yaml.safe_load(handle)
+        assert document["kind"] == "List", name
+        yield from document["items"]
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +118,7 @@ def baseline(emu, tmp_path_factory):
 
 def test_reader_sees_what_admin_sees(emu, baseline):
     for name in ("diagnose", "audit"):
-        admin_run, admin, _ = baseline[(name, "admin")]
+        admin_run, admin, _requests = baseline[(name, "admin")]
         reader_run, reader, requests = baseline[(name, "reader")]
         assert reader_run.returncode == admin_run.returncode, reader_run.stdout[-3000:]
         assert statuses(reader) == statuses(admin)
@@ -196,7 +199,7 @@ def test_a_missing_permission_makes_only_its_checks_unknown(emu, baseline, tmp_p
         current = emu.raw("GET", path, server=server).json()
         original["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         assert emu.raw("PUT", path, server=server, body=original).status == 200
-    base_run, base, _ = baseline[(playbook, "reader")]
+    base_run, base, _requests = baseline[(playbook, "reader")]
     assert run.returncode == base_run.returncode, run.stdout[-3000:]
     assert "Traceback" not in run.stdout + run.stderr
     now, before = statuses(report), statuses(base)

@@ -34,7 +34,7 @@ def run(name, handle, report_dir, extra):
 
 
 def main(scenarios):
-    seen = {name: set() for name, _ in PLAYS}
+    seen = {name: set() for name, _args in PLAYS}
     for scenario in scenarios:
         workdir = tempfile.mkdtemp(prefix="rbac-requests-")
         handle = EmulatorHandle(os.path.join(workdir, "emulator"), scenario).up("--prometheus")
