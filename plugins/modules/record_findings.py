@@ -18,7 +18,7 @@ description:
   - Its result is not printed at C(-v), like C(ansible.builtin.setup)'s facts. With C(set_fact), each of the
     ten checks printed the whole list so far, hundreds of kilobytes per run, while the check's own task above
     it already shows the one finding that was added. A failure is printed as usual.
-  - Runs on the controller only (an action plugin); it contacts nothing.
+  - It contacts nothing.
 author: karmada.runbooks contributors (@karmada-runbooks)
 options:
   findings:
@@ -52,3 +52,30 @@ count:
   returned: success
   type: int
 """
+
+from ansible_collections.karmada.runbooks.plugins.module_utils._entry import ModuleEntry, run_module
+from ansible_collections.karmada.runbooks.plugins.module_utils._report import add_findings
+
+
+def argument_spec():
+    return {"findings": {"type": "list", "elements": "dict"},
+            "add": {"type": "list", "elements": "dict", "required": True}}
+
+
+def run(params, check_mode):
+    findings = add_findings(params["findings"] or [], params["add"])
+    # The callbacks print nothing of an ok result with this key at any verbosity (ansible.builtin.setup's facts
+    # use it); a failed one is printed in full.
+    return {"changed": False, "ansible_facts": {"karmada_findings": findings}, "count": len(findings),
+            "_ansible_verbose_override": True}
+
+
+ENTRY = ModuleEntry(argument_spec, run)
+
+
+def main():
+    run_module(ENTRY)
+
+
+if __name__ == "__main__":
+    main()
