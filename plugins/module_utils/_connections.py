@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
@@ -156,6 +157,25 @@ def check_kubeconfig_context(files, context, context_variable, kubeconfig_variab
                                                                   absolute(item[key], base), context_variable))
 
 
+_URL = re.compile(r"^https?://[^/]+")
+
+
+def check_plain_inputs(inputs):
+    """The inputs whose form alone is wrong: URLs that are not http(s), an events scope that is neither 'all'
+    nor a namespace name. InputError names the playbook variable."""
+    for variable in ("karmada_prometheus_url", "karmada_grafana_url"):
+        value = inputs.get(variable)
+        if value not in (None, "") and not (isinstance(value, str) and _URL.match(value)):
+            raise InputError("%s must start with http:// or https://, got %r" % (variable, value))
+    scope = inputs.get("karmada_events_scope")
+    if scope in (None, "all"):
+        return
+    # Imported here: _karmada brings in the Kubernetes client, which the preflight's worker need not import.
+    from ansible_collections.karmada.runbooks.plugins.module_utils._karmada import DNS1123_LABEL
+    if not (isinstance(scope, str) and DNS1123_LABEL.match(scope)):
+        raise InputError("karmada_events_scope must be 'all' or a namespace name (RFC 1123 label), got %r" % (scope,))
+
+
 def check_local_inputs(settings, inputs, environ):
     """Everything about the inputs that can be checked without contacting anything: the kubeconfigs and
     their contexts, the Prometheus CA file. InputError names the playbook variable."""
@@ -212,6 +232,7 @@ def prepare_report_dir(path, variable="karmada_report_dir"):
 def preflight(inputs, cwd, environ=None):
     """connection_settings() after check_local_inputs() and prepare_report_dir(): what the preflight uses.
     Contacts nothing and creates nothing."""
+    check_plain_inputs(inputs)
     settings = connection_settings(inputs, cwd)
     check_local_inputs(settings, inputs, os.environ if environ is None else environ)
     prepare_report_dir(settings["report_dir"])

@@ -61,7 +61,7 @@ def test_a_timeout_that_cannot_work_names_its_variable(variable, value):
 # -- preflight: what can be checked without contacting anything --
 
 from ansible_collections.karmada.runbooks.plugins.module_utils._alert import diagnosis_window, normalize_alert  # noqa: E402
-from ansible_collections.karmada.runbooks.plugins.module_utils._connections import preflight, prepare_report_dir  # noqa: E402
+from ansible_collections.karmada.runbooks.plugins.module_utils._connections import check_plain_inputs, preflight, prepare_report_dir  # noqa: E402
 from ansible_collections.karmada.runbooks.plugins.module_utils._errors import option_name, plain_type_name  # noqa: E402
 
 KUBECONFIG = """
@@ -189,3 +189,21 @@ def test_errors_name_plain_types_and_playbook_variables():
     assert option_name("url", "prometheus") == "url (karmada_prometheus_url)"
     assert option_name("request_timeout", "kube") == "request_timeout (karmada_request_timeout)"
     assert option_name("something", "kube") == "something"
+
+
+@pytest.mark.parametrize("inputs, message", [
+    ({"karmada_prometheus_url": "prometheus:9090"}, "karmada_prometheus_url must start with http:// or https://"),
+    ({"karmada_grafana_url": "grafana.example"}, "karmada_grafana_url must start with http:// or https://"),
+    ({"karmada_events_scope": "Karmada_System"}, "karmada_events_scope must be 'all' or a namespace name"),
+])
+def test_inputs_of_the_wrong_form_fail_naming_the_variable(inputs, message):
+    with pytest.raises(InputError, match=message):
+        check_plain_inputs(inputs)
+
+
+@pytest.mark.parametrize("inputs", [
+    {}, {"karmada_prometheus_url": "", "karmada_grafana_url": "", "karmada_events_scope": "all"},
+    {"karmada_prometheus_url": "https://prom.example/sub", "karmada_events_scope": "karmada-system"},
+])
+def test_inputs_of_the_right_form_pass(inputs):
+    check_plain_inputs(inputs)
